@@ -1,0 +1,323 @@
+"""The one door through which every inbound message becomes a ticket.
+
+Collectors, webhooks and the site's form normalise what they receive into an
+:class:`InboundMessage` and call :func:`ingest`. It is idempotent on
+``(account, external_id)``: the same comment twice changes nothing, an edit updates
+the text and keeps the old one, a follow-up from the same author in the same thread
+joins that author's open ticket (a resolved one reopens), anything else opens a new
+ticket in ``new``. :func:`ingest` only flushes; :func:`ingest_batch` commits a whole
+batch once and is safe against a concurrent worker inserting the same comment.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import (
+    JOINABLE_STATUSES,
+    Account,
+    Message,
+    MessageDirection,
+    MessageRevision,
+    Post,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from .tickets.services import merge_root
+from .tickets.workflow import change_status, record_event, signals
+
+#: sent as ``ticket_opened.send(ticket)`` when ingest opens a new ticket
+ticket_opened = signals.signal("ticket-opened")
+#: sent as ``resident_wrote.send(ticket, message=...)`` for every new inbound message
+resident_wrote = signals.signal("resident-wrote")
+
+SUBJECT_LENGTH = 200
+MAX_NAME = 300
+MAX_REF = 160
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A resident's message as every network looks once normalised."""
+
+    account_id: int
+    external_id: str
+    text: str
+    sent_at: datetime
+    author_id: str | None = None
+    author_name: str = ""
+    # The conversation the message belongs to: a post's comment thread or a chat.
+    thread_ref: str | None = None
+    # The city's post the comment was left under (network id of the post or its thread root).
+    post_ref: str | None = None
+    reply_to_external_id: str | None = None
+    permalink: str = ""
+    is_mention: bool = False
+    is_edit: bool = False
+    edited_at: datetime | None = None
+
+
+@dataclass
+class IngestResult:
+    outcome: str  # created | joined | reopened | duplicate | edited
+    message_id: int
+    ticket_id: int | None
+    changes: list[str] = field(default_factory=list)
+
+
+class IngestError(ValueError):
+    """The message cannot be ingested (unknown account, missing id): never silently dropped."""
+
+
+def clean_text(text: str | None) -> str:
+    """Make any text storable on every backend without losing what the resident wrote.
+
+    NUL is the only character PostgreSQL refuses in text; it becomes U+FFFD. Text is
+    stored as written (HTML included): templates escape it on output.
+    """
+    if not text:
+        return ""
+    return text.replace("\x00", "\ufffd")
+
+
+def make_subject(text: str) -> str:
+    flat = " ".join(text.split())
+    flat = "".join(ch for ch in flat if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
+    if len(flat) > SUBJECT_LENGTH:
+        return flat[: SUBJECT_LENGTH - 1] + "…"
+    return flat
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _short(value: str | None, limit: int = MAX_REF) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:limit]
+
+
+def find_post(account_id: int, post_ref: str | None) -> Post | None:
+    """The post a comment belongs to, by the post's id or its thread root; created
+    as a placeholder when the post itself was never seen (its text arrives later)."""
+    if not post_ref:
+        return None
+    post_ref = str(post_ref)
+    post = db.session.scalars(
+        db.select(Post).where(
+            Post.account_id == account_id,
+            (Post.external_id == post_ref) | (Post.thread_ref == post_ref),
+        ).limit(1)
+    ).first()
+    if post is None:
+        post = Post(account_id=account_id, external_id=post_ref, thread_ref=post_ref)
+        db.session.add(post)
+        db.session.flush()
+    return post
+
+
+def record_post(
+    account_id: int,
+    external_id: str,
+    text: str,
+    posted_at: datetime | None = None,
+    link: str = "",
+    thread_ref: str | None = None,
+) -> Post:
+    """Create or update a post of a city account (idempotent on the post's id).
+
+    A placeholder created earlier by a comment that pointed at ``thread_ref`` is
+    completed instead of duplicated.
+    """
+    external_id = str(external_id)
+    cond = Post.external_id == external_id
+    if thread_ref:
+        cond = cond | (Post.thread_ref == str(thread_ref)) | (Post.external_id == str(thread_ref))
+    post = db.session.scalars(db.select(Post).where(Post.account_id == account_id, cond).limit(1)).first()
+    if post is None:
+        post = Post(account_id=account_id, external_id=external_id)
+        db.session.add(post)
+    post.external_id = external_id
+    if thread_ref:
+        post.thread_ref = str(thread_ref)
+    post.text = clean_text(text)
+    post.posted_at = _aware(posted_at) or post.posted_at
+    post.link = link or post.link or ""
+    db.session.flush()
+    return post
+
+
+def _find_followup_ticket(account_id: int, thread_ref: str, author_id: str) -> Ticket | None:
+    latest = db.session.scalars(
+        db.select(Ticket)
+        .where(
+            Ticket.account_id == account_id,
+            Ticket.thread_ref == thread_ref,
+            Ticket.author_external_id == author_id,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    if latest.status == TicketStatus.MERGED.value:
+        latest = merge_root(latest)
+    return latest if latest.status in {s.value for s in JOINABLE_STATUSES} else None
+
+
+def _apply_edit(message: Message, incoming: InboundMessage, text: str) -> IngestResult:
+    if text == message.text:
+        return IngestResult("duplicate", message.id, message.ticket_id)
+    db.session.add(MessageRevision(message=message, text=message.text))
+    message.text = text
+    message.is_edited = True
+    message.edited_at = _aware(incoming.edited_at) or utcnow()
+    if message.ticket is not None:
+        record_event(message.ticket, None, "message_edited", field="text",
+                     old=None, new=str(message.id))
+        if message.ticket.messages and message.ticket.messages[0].id == message.id:
+            message.ticket.subject = make_subject(text)
+    db.session.flush()
+    return IngestResult("edited", message.id, message.ticket_id)
+
+
+def ingest(incoming: InboundMessage) -> IngestResult:
+    """Turn one normalised inbound message into a ticket message (see module doc)."""
+    if not incoming.external_id:
+        raise IngestError("the message has no external id")
+    account = db.session.get(Account, incoming.account_id)
+    if account is None:
+        raise IngestError(f"unknown account {incoming.account_id}")
+    external_id = _short(incoming.external_id)
+    text = clean_text(incoming.text)
+
+    existing = db.session.scalars(
+        db.select(Message).where(Message.account_id == account.id, Message.external_id == external_id)
+    ).first()
+    if existing is not None:
+        if incoming.is_edit:
+            return _apply_edit(existing, incoming, text)
+        return IngestResult("duplicate", existing.id, existing.ticket_id)
+
+    thread_ref = _short(incoming.thread_ref)
+    author_id = _short(incoming.author_id, 128)
+    author_name = clean_text(incoming.author_name)[:MAX_NAME]
+    sent_at = _aware(incoming.sent_at) or utcnow()
+    post = find_post(account.id, _short(incoming.post_ref))
+
+    ticket = None
+    outcome = "created"
+    if thread_ref and author_id:
+        ticket = _find_followup_ticket(account.id, thread_ref, author_id)
+    if ticket is not None:
+        outcome = "joined"
+        if ticket.status == TicketStatus.RESOLVED.value:
+            change_status(ticket, TicketStatus.IN_PROGRESS, None, reason="the resident wrote again")
+            outcome = "reopened"
+        elif ticket.status == TicketStatus.WAITING_RESIDENT.value:
+            change_status(ticket, TicketStatus.IN_PROGRESS, None, reason="the resident answered")
+    else:
+        ticket = Ticket(
+            status=TicketStatus.NEW.value,
+            subject=make_subject(text),
+            account_id=account.id,
+            platform=account.platform,
+            direction=account.direction,
+            post_id=post.id if post else None,
+            thread_ref=thread_ref,
+            author_external_id=author_id,
+            author_name=author_name,
+            is_mention=incoming.is_mention,
+            created_at=sent_at if sent_at < utcnow() else utcnow(),
+            message_count=0,
+        )
+        db.session.add(ticket)
+
+    message = Message(
+        ticket=ticket,
+        direction=MessageDirection.INBOUND.value,
+        platform=account.platform,
+        account_id=account.id,
+        external_id=external_id,
+        post_id=post.id if post else None,
+        thread_ref=thread_ref,
+        reply_to_external_id=_short(incoming.reply_to_external_id),
+        author_external_id=author_id,
+        author_name=author_name,
+        text=text,
+        sent_at=sent_at,
+        is_edited=incoming.is_edit,
+        edited_at=_aware(incoming.edited_at) if incoming.is_edit else None,
+        permalink=(incoming.permalink or "")[:500],
+    )
+    db.session.add(message)
+    ticket.message_count = (ticket.message_count or 0) + 1
+    ticket.last_message_at = max(filter(None, [ticket.last_message_at, sent_at]))
+    db.session.flush()
+    if outcome == "created":
+        record_event(ticket, None, "created", new=account.platform)
+        ticket_opened.send(ticket)
+    else:
+        record_event(ticket, None, "message", new=str(message.id))
+    resident_wrote.send(ticket, message=message)
+    db.session.flush()
+    return IngestResult(outcome, message.id, ticket.id)
+
+
+def mark_deleted(account_id: int, external_id: str, deleted_at: datetime | None = None) -> Message | None:
+    """Mark a resident's message deleted on the network; its text stays for the record."""
+    message = db.session.scalars(
+        db.select(Message).where(Message.account_id == account_id, Message.external_id == _short(external_id))
+    ).first()
+    if message is None or message.is_deleted:
+        return message
+    message.is_deleted = True
+    message.deleted_at = _aware(deleted_at) or utcnow()
+    if message.ticket is not None:
+        record_event(message.ticket, None, "message_deleted", new=str(message.id))
+    db.session.flush()
+    return message
+
+
+def mark_restored(account_id: int, external_id: str) -> Message | None:
+    """Undo :func:`mark_deleted` (VK ``wall_reply_restore``)."""
+    message = db.session.scalars(
+        db.select(Message).where(Message.account_id == account_id, Message.external_id == _short(external_id))
+    ).first()
+    if message is None or not message.is_deleted:
+        return message
+    message.is_deleted = False
+    message.deleted_at = None
+    if message.ticket is not None:
+        record_event(message.ticket, None, "message_restored", new=str(message.id))
+    db.session.flush()
+    return message
+
+
+def ingest_batch(messages: list[InboundMessage], attempts: int = 3) -> list[IngestResult]:
+    """Ingest a batch in one transaction and commit it.
+
+    If another worker inserted one of the same comments meanwhile, the unique key
+    rejects ours; the batch is rolled back and ingested again, and the second pass
+    sees those comments as duplicates. Nothing is lost, nothing doubles.
+    """
+    for attempt in range(attempts):
+        try:
+            results = [ingest(m) for m in messages]
+            db.session.commit()
+            return results
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+    return []

@@ -1,0 +1,64 @@
+"""Human labels of the domain's enums, translatable (Russian by default)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "new": _l("New"),
+    "triaged": _l("Routed"),
+    "in_progress": _l("In progress"),
+    "waiting_resident": _l("Waiting for resident"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "not_appeal": _l("Not an appeal"),
+    "spam": _l("Spam"),
+    "merged": _l("Merged"),
+}
+PRIORITY = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+PLATFORM = {"telegram": "Telegram", "vk": _l("VK"), "max": "MAX", "ok": _l("Odnoklassniki"), "web": _l("Website")}
+DIRECTION = {
+    "housing": _l("Housing and utilities"),
+    "education": _l("Education"),
+    "culture": _l("Culture"),
+    "sport": _l("Sport"),
+    "public_associations": _l("Public associations"),
+    "social": _l("Social structures"),
+    "business": _l("Business"),
+    "authorities": _l("Authorities"),
+}
+ROLE = {
+    "admin": _l("Administrator"),
+    "operator": _l("Operator"),
+    "department_head": _l("Department head"),
+    "manager": _l("Manager"),
+}
+EVENT = {
+    "created": _l("Ticket opened"),
+    "message": _l("Resident wrote again"),
+    "message_edited": _l("Message edited by the resident"),
+    "message_deleted": _l("Message deleted on the network"),
+    "message_restored": _l("Message restored on the network"),
+    "status": _l("Status changed"),
+    "field": _l("Changed"),
+    "note": _l("Internal note"),
+    "merge": _l("Merged into another ticket"),
+    "merge_in": _l("Another ticket merged in"),
+}
+FIELD = {
+    "status": _l("status"),
+    "category_id": _l("category"),
+    "department_id": _l("department"),
+    "assignee_id": _l("assignee"),
+    "priority": _l("priority"),
+    "draft_answer": _l("draft answer"),
+    "merged_into_id": _l("merged into"),
+    "text": _l("text"),
+}
+ALL = {"status": STATUS, "priority": PRIORITY, "platform": PLATFORM, "direction": DIRECTION,
+       "role": ROLE, "event": EVENT, "field": FIELD}
+
+
+def label(kind: str, value) -> str:
+    if value is None:
+        return "—"
+    return str(ALL[kind].get(str(value), value))

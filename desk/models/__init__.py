@@ -1,0 +1,22 @@
+"""All models, imported here so that Alembic and the app see every table."""
+from .accounts import Account, Post
+from .org import Category, Department
+from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
+from .types import (
+    JOINABLE_STATUSES,
+    OPEN_STATUSES,
+    Direction,
+    MessageDirection,
+    Platform,
+    Priority,
+    Role,
+    TicketStatus,
+    utcnow,
+)
+from .users import ApiToken, User
+
+__all__ = [
+    "Account", "ApiToken", "Category", "Department", "Direction", "JOINABLE_STATUSES",
+    "Message", "MessageDirection", "MessageRevision", "Note", "OPEN_STATUSES", "Platform",
+    "Post", "Priority", "Role", "Ticket", "TicketEvent", "TicketStatus", "User", "utcnow",
+]

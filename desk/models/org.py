@@ -1,0 +1,49 @@
+"""The city's organisation: departments and categories of problems."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Direction, UTCDateTime, utcnow
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Answers written in this department wait for an operator's approval (replies issue).
+    answers_need_approval: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    members = relationship("User", back_populates="department", foreign_keys="User.department_id")
+
+    @property
+    def heads(self):
+        return [u for u in self.members if u.role == "department_head" and u.is_active_user]
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name}>"
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint("direction IS NULL OR " + Direction.check_sql("direction"), name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    direction: Mapped[str | None] = mapped_column(String(32))
+    default_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    default_department = relationship("Department")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.name}>"

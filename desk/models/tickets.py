@@ -1,0 +1,194 @@
+"""Tickets, the messages on them, internal notes and the append-only event log."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import (
+    OPEN_STATUSES,
+    MessageDirection,
+    Platform,
+    Priority,
+    TicketStatus,
+    UTCDateTime,
+    utcnow,
+)
+
+
+class Ticket(db.Model):
+    """The problem to solve. One ticket may collect several messages of one resident
+    (follow-ups in the same thread) and, through merges, many residents' tickets."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(TicketStatus.check_sql("status"), name="status"),
+        CheckConstraint(Priority.check_sql("priority"), name="priority"),
+        CheckConstraint(Platform.check_sql("platform"), name="platform"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
+        # Queue pages: newest first within a status, or by deadline; department inboxes.
+        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_status_due", "status", "resolution_due_at", "id"),
+        Index("ix_tickets_department_status_id", "department_id", "status", "id"),
+        Index("ix_tickets_department_due", "department_id", "resolution_due_at", "id"),
+        Index("ix_tickets_platform_id", "platform", "id"),
+        Index("ix_tickets_direction_id", "direction", "id"),
+        Index("ix_tickets_category_id", "category_id", "id"),
+        Index("ix_tickets_assignee_id", "assignee_id", "id"),
+        Index("ix_tickets_due_id", "resolution_due_at", "id"),
+        # Follow-ups: the same author in the same thread of the same account.
+        Index("ix_tickets_thread_author", "account_id", "thread_ref", "author_external_id"),
+        Index("ix_tickets_author", "platform", "author_external_id", "id"),
+        Index("ix_tickets_merged_into", "merged_into_id"),
+        Index("ix_tickets_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), default=TicketStatus.NEW.value)
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Where it came from (denormalised from the first message so the queue filters
+    # without joins).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str | None] = mapped_column(String(32))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    thread_ref: Mapped[str | None] = mapped_column(String(160))
+    author_external_id: Mapped[str | None] = mapped_column(String(128))
+    author_name: Mapped[str] = mapped_column(String(300), default="")
+    is_mention: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    draft_answer: Mapped[str | None] = mapped_column(Text)
+    message_count: Mapped[int] = mapped_column(default=0)
+
+    # Deadlines (filled in by the SLA policies).
+    reaction_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_breached: Mapped[bool] = mapped_column(default=False)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    category = relationship("Category")
+    department = relationship("Department")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    account = relationship("Account")
+    post = relationship("Post")
+    merged_into = relationship("Ticket", remote_side=[id], foreign_keys=[merged_into_id])
+    messages = relationship("Message", back_populates="ticket", order_by="Message.sent_at, Message.id")
+    notes = relationship("Note", back_populates="ticket", order_by="Note.id")
+    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+
+    @property
+    def status_enum(self) -> TicketStatus:
+        return TicketStatus(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {s.value for s in OPEN_STATUSES}
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.id} {self.status}>"
+
+
+class Message(db.Model):
+    """An inbound resident comment or an outbound city reply on a ticket."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        CheckConstraint(MessageDirection.check_sql("direction"), name="direction"),
+        Index("ix_messages_ticket_sent", "ticket_id", "sent_at", "id"),
+        Index("ix_messages_account_thread", "account_id", "thread_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    direction: Mapped[str] = mapped_column(String(16), default=MessageDirection.INBOUND.value)
+    platform: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    external_id: Mapped[str] = mapped_column(String(160))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    thread_ref: Mapped[str | None] = mapped_column(String(160))
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(160))
+    author_external_id: Mapped[str | None] = mapped_column(String(128))
+    author_name: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    is_edited: Mapped[bool] = mapped_column(default=False)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_deleted: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    permalink: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="messages")
+    account = relationship("Account")
+    post = relationship("Post")
+    revisions = relationship("MessageRevision", back_populates="message", order_by="MessageRevision.id")
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == MessageDirection.INBOUND.value
+
+
+class MessageRevision(db.Model):
+    """An earlier text of an edited message: edits never erase what the resident wrote."""
+
+    __tablename__ = "message_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    message = relationship("Message", back_populates="revisions")
+
+
+class Note(db.Model):
+    """An internal note on a ticket; never shown to residents."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="notes")
+    author = relationship("User")
+
+
+class TicketEvent(db.Model):
+    """Append-only audit of a ticket: who, when, what, old -> new."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="events")
+    actor = relationship("User")

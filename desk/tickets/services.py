@@ -1,0 +1,152 @@
+"""Operations on tickets used by the pages, the API and the jobs.
+
+They validate, change the ticket, write audit events and ``flush()``; the caller
+commits once (views and jobs own the transaction).
+"""
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Category, Department, Note, Priority, Ticket, TicketStatus, User
+from .workflow import TransitionError, change_status, record_event
+
+S = TicketStatus
+
+
+class TicketError(ValueError):
+    """An operation that cannot be done on this ticket, with a message for the user."""
+
+
+def _set_field(ticket: Ticket, actor: User | None, field: str, value, shown_old=None, shown_new=None) -> bool:
+    old = getattr(ticket, field)
+    if old == value:
+        return False
+    setattr(ticket, field, value)
+    record_event(ticket, actor, "field", field=field,
+                 old=shown_old if shown_old is not None else old,
+                 new=shown_new if shown_new is not None else value)
+    return True
+
+
+def set_category(ticket: Ticket, category: Category | None, actor: User | None) -> bool:
+    return _set_field(ticket, actor, "category_id", category.id if category else None,
+                      shown_old=ticket.category.name if ticket.category else None,
+                      shown_new=category.name if category else None)
+
+
+def set_priority(ticket: Ticket, priority: Priority | str, actor: User | None) -> bool:
+    return _set_field(ticket, actor, "priority", Priority(priority).value)
+
+
+def set_department(ticket: Ticket, department: Department | None, actor: User | None) -> bool:
+    changed = _set_field(ticket, actor, "department_id", department.id if department else None,
+                         shown_old=ticket.department.name if ticket.department else None,
+                         shown_new=department.name if department else None)
+    if changed:
+        ticket.department = department
+        # The assignee belonged to the old department.
+        if ticket.assignee_id is not None:
+            _set_field(ticket, actor, "assignee_id", None)
+    return changed
+
+
+def assign(ticket: Ticket, assignee: User | None, actor: User | None) -> bool:
+    if assignee is not None and ticket.department_id and assignee.role == "department_head" \
+            and assignee.department_id != ticket.department_id:
+        raise TicketError("the assignee belongs to another department")
+    return _set_field(ticket, actor, "assignee_id", assignee.id if assignee else None,
+                      shown_old=ticket.assignee.display_name if ticket.assignee else None,
+                      shown_new=assignee.display_name if assignee else None)
+
+
+def route(
+    ticket: Ticket,
+    actor: User | None,
+    department: Department | None = None,
+    category: Category | None = None,
+    priority: Priority | str | None = None,
+) -> None:
+    """Triage a ticket: set its category, priority and department.
+
+    Without an explicit department the category's default department is used. A new
+    ticket with a department becomes ``triaged``; a routed one is re-routed.
+    """
+    if category is not None:
+        set_category(ticket, category, actor)
+        if department is None and category.default_department is not None:
+            department = category.default_department
+    if priority is not None:
+        set_priority(ticket, priority, actor)
+    if department is not None:
+        if ticket.status not in (S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value):
+            raise TicketError(f"a ticket in status {ticket.status} cannot be routed")
+        set_department(ticket, department, actor)
+        ticket.return_reason = None
+        if ticket.status == S.NEW.value:
+            change_status(ticket, S.TRIAGED, actor)
+    db.session.flush()
+
+
+def accept(ticket: Ticket, actor: User) -> None:
+    """The department takes the ticket into work (and the head becomes its assignee)."""
+    if ticket.assignee_id is None:
+        assign(ticket, actor, actor)
+    change_status(ticket, S.IN_PROGRESS, actor)
+
+
+def return_to_triage(ticket: Ticket, actor: User, reason: str) -> None:
+    """A department sends a wrongly routed ticket back to the operators, saying why."""
+    if not (reason or "").strip():
+        raise TicketError("say why the ticket goes back to triage")
+    change_status(ticket, S.NEW, actor, reason=reason)
+
+
+def add_note(ticket: Ticket, actor: User, text: str) -> Note:
+    text = (text or "").strip()
+    if not text:
+        raise TicketError("the note is empty")
+    note = Note(ticket=ticket, author_id=actor.id, text=text)
+    db.session.add(note)
+    record_event(ticket, actor, "note", new=text[:200])
+    db.session.flush()
+    return note
+
+
+def save_draft_answer(ticket: Ticket, actor: User, text: str) -> None:
+    _set_field(ticket, actor, "draft_answer", (text or "").strip() or None)
+    db.session.flush()
+
+
+def merge_root(ticket: Ticket) -> Ticket:
+    """Follow merged_into links to the ticket that actually holds the incident."""
+    seen = set()
+    while ticket.merged_into_id is not None and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = ticket.merged_into
+    return ticket
+
+
+def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
+    """Merge ``source`` into ``target`` (one incident reported by several residents).
+
+    The source keeps its messages (its resident's thread still gets the answer) and
+    becomes ``merged``; tickets merged earlier into the source move to the target.
+    Returns the ticket that now holds the incident.
+    """
+    target = merge_root(target)
+    if source.id == target.id:
+        raise TicketError("a ticket cannot be merged into itself")
+    if target.status in (S.MERGED.value, S.SPAM.value, S.NOT_APPEAL.value, S.CLOSED.value):
+        raise TicketError(f"cannot merge into a ticket in status {target.status}")
+    try:
+        change_status(source, S.MERGED, actor)
+    except TransitionError as exc:
+        raise TicketError(f"a ticket in status {source.status} cannot be merged") from exc
+    source.merged_into_id = target.id
+    record_event(source, actor, "merge", field="merged_into_id", new=target.id)
+    record_event(target, actor, "merge_in", new=source.id)
+    children = db.session.scalars(db.select(Ticket).where(Ticket.merged_into_id == source.id)).all()
+    for child in children:
+        child.merged_into_id = target.id
+        record_event(child, actor, "merge", field="merged_into_id", old=source.id, new=target.id)
+    db.session.flush()
+    return target

@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh app per test on SQLite (default) or PostgreSQL
+(``TEST_DATABASE_URL``), a real Redis (``TEST_REDIS_URL``), factories and form login.
+
+The schema is created once per test process; after each test every table is emptied,
+so each test starts from an empty database without paying for DDL.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from desk import create_app
+from desk.extensions import db
+
+from . import factories
+
+pytest_plugins = ["tests.plugins.live"]
+
+TEST_SECRET = "test-secret-key-" + "x" * 40
+
+
+def _worker_id() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def _postgres_url(base: str) -> str:
+    """A database of our own per xdist worker, created on first use."""
+    url = make_url(base)
+    name = f"{url.database}_{_worker_id()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base and base.startswith("postgresql"):
+        return _postgres_url(base)
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    digits = re.sub(r"\D", "", _worker_id()) or "0"
+    return f"{base.rstrip('/')}/{1 + int(digits) % 15}"
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, redis_url, instance_path):
+    app = create_app(_test_config(database_url, redis_url, instance_path))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    return True
+
+
+def _test_config(database_url: str, redis_url: str, instance_path: str) -> dict:
+    os.environ["DESK_INSTANCE_PATH"] = instance_path
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SERVER_NAME": None,
+        "LOGIN_MAX_FAILURES": 5,
+        "TELEGRAM_API_BASE": "http://127.0.0.1:9",
+        "VK_API_BASE": "http://127.0.0.1:9",
+        "MAX_API_BASE": "http://127.0.0.1:9",
+        "OK_API_BASE": "http://127.0.0.1:9",
+    }
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_schema, database_url, redis_url, instance_path):
+    app = create_app(_test_config(database_url, redis_url, instance_path))
+    with app.app_context():
+        _empty_tables()
+        from desk.queue import get_redis
+
+        get_redis().flushdb()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app):
+    """Factories for test data (see tests/factories.py)."""
+    return factories
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    """Log in through the real form, CSRF token included."""
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user):
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _login
