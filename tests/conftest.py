@@ -24,7 +24,9 @@ TEST_SECRET = "test-secret-key-" + "x" * 40
 
 
 def _worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    # DESK_TEST_SLOT keeps parallel runs on one machine (several developers, CI) apart.
+    slot = os.environ.get("DESK_TEST_SLOT", "")
+    return slot + os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
 def _postgres_url(base: str) -> str:
@@ -52,8 +54,10 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-    digits = re.sub(r"\D", "", _worker_id()) or "0"
-    return f"{base.rstrip('/')}/{1 + int(digits) % 15}"
+    if os.environ.get("DESK_TEST_REDIS_DB"):
+        return f"{base.rstrip('/')}/{int(os.environ['DESK_TEST_REDIS_DB'])}"
+    digits = re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or "0"
+    return f"{base.rstrip('/')}/{1 + int(digits) % 15}"  # db 0 is left to the desk itself
 
 
 @pytest.fixture(scope="session")
