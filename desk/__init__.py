@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "desk.overview.views",
     "desk.admin.views",
     "desk.api.views",
+    "desk.hooks.views",
 ]
 
 
@@ -75,8 +76,8 @@ def register_blueprints(app: Flask) -> None:
     for dotted in BLUEPRINTS:
         module = importlib.import_module(dotted)
         app.register_blueprint(module.bp)
-        if dotted == "desk.api.views":
-            csrf.exempt(module.bp)  # token-authenticated JSON, no cookies
+        if dotted in ("desk.api.views", "desk.hooks.views"):
+            csrf.exempt(module.bp)  # token- or secret-authenticated, no cookies
 
 
 def register_security(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see every table."""
 from .accounts import Account, Post
+from .collectors import CollectorState, DeadLetter, WebhookDelivery
 from .org import Category, Department
 from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
 from .types import (
@@ -16,7 +17,7 @@ from .types import (
 from .users import ApiToken, User
 
 __all__ = [
-    "Account", "ApiToken", "Category", "Department", "Direction", "JOINABLE_STATUSES",
+    "Account", "ApiToken", "CollectorState", "DeadLetter", "WebhookDelivery", "Category", "Department", "Direction", "JOINABLE_STATUSES",
     "Message", "MessageDirection", "MessageRevision", "Note", "OPEN_STATUSES", "Platform",
     "Post", "Priority", "Role", "Ticket", "TicketEvent", "TicketStatus", "User", "utcnow",
 ]

@@ -1,0 +1,260 @@
+"""The network-independent half of every collector.
+
+A network module (``workers/collectors/<platform>.py``) provides:
+
+- ``fetch(account, cursor, config) -> PollBatch``: one call to the network for updates
+  after ``cursor`` (raw update dicts plus the cursor that confirms them); raises
+  :mod:`desk.channels.errors` on faults;
+- ``normalize(account, raw_update) -> list[ChannelEvent]``: one raw update into events
+  (raises on a payload it cannot understand: that update goes to the dead letters);
+- optionally ``parse_delivery(account, payload) -> list[dict]``: the raw updates in one
+  webhook body (default: the body is one update).
+
+This module applies the events through :mod:`desk.ingest` and keeps the cursor in the
+same transaction as the batch it covers: a crash at any point means the batch is read
+again, and ingest's idempotency absorbs the repeat.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from desk.channels.errors import ChannelError
+from desk.channels.events import CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
+from desk.channels.http import with_retries
+from desk.extensions import db
+from desk.ingest import ingest, mark_deleted, mark_restored, record_post
+from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
+
+log = logging.getLogger(__name__)
+
+NETWORK_MODULES = {
+    "telegram": "workers.collectors.telegram",
+    "vk": "workers.collectors.vk",
+    "max": "workers.collectors.max",
+    "ok": "workers.collectors.ok",
+}
+
+
+@dataclass
+class PollBatch:
+    updates: list[dict]
+    cursor: str | None
+    more: bool = False  # the network has more right away (poll again without waiting)
+
+
+@dataclass
+class ApplyCounts:
+    created: int = 0
+    joined: int = 0
+    duplicate: int = 0
+    edited: int = 0
+    posts: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    dead: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items(self) -> int:
+        return self.created + self.joined + self.edited
+
+
+def network_module(platform: str):
+    return importlib.import_module(NETWORK_MODULES[platform])
+
+
+def get_state(account_id: int, stream: str = "main") -> CollectorState:
+    state = db.session.scalars(
+        db.select(CollectorState).where(CollectorState.account_id == account_id, CollectorState.stream == stream)
+    ).first()
+    if state is None:
+        state = CollectorState(account_id=account_id, stream=stream)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def dead_letter(account: Account | None, platform: str, source: str, payload: Any, error: str) -> DeadLetter:
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
+    letter = DeadLetter(account_id=account.id if account else None, platform=platform, source=source,
+                        payload=text.replace("\x00", "\ufffd"), error=error[:4000])
+    db.session.add(letter)
+    return letter
+
+
+def apply_events(events: list, counts: ApplyCounts) -> None:
+    """Apply normalised events through the one door (flush only)."""
+    for event in events:
+        if isinstance(event, InboundMessage):
+            result = ingest(event)
+            if result.outcome in ("created",):
+                counts.created += 1
+            elif result.outcome in ("joined", "reopened"):
+                counts.joined += 1
+            elif result.outcome == "edited":
+                counts.edited += 1
+            else:
+                counts.duplicate += 1
+        elif isinstance(event, PostSeen):
+            record_post(event.account_id, event.external_id, event.text, event.posted_at, event.link,
+                        event.thread_ref)
+            counts.posts += 1
+        elif isinstance(event, CommentDeleted):
+            mark_deleted(event.account_id, event.external_id, event.deleted_at)
+            counts.deleted += 1
+        elif isinstance(event, CommentRestored):
+            mark_restored(event.account_id, event.external_id)
+        elif isinstance(event, Skipped):
+            counts.skipped += 1
+            counts.skip_reasons[event.reason] = counts.skip_reasons.get(event.reason, 0) + 1
+        else:
+            raise TypeError(f"unknown event {event!r}")
+
+
+def apply_updates(account: Account, module, updates: list[dict], source: str, counts: ApplyCounts) -> None:
+    """Normalise and apply raw updates; one that cannot be understood becomes a dead
+    letter (the rest of the batch still lands)."""
+    for raw in updates:
+        try:
+            events = module.normalize(account, raw)
+        except Exception as exc:  # noqa: BLE001 — any parsing failure is kept, never dropped
+            log.warning("dead letter for account %s: %s", account.id, exc)
+            dead_letter(account, account.platform, source, raw, f"{exc.__class__.__name__}: {exc}")
+            counts.dead += 1
+            continue
+        apply_events(events, counts)
+
+
+def _record_items(state: CollectorState, counts: ApplyCounts, now: datetime) -> None:
+    today = now.date()
+    if state.items_day != today:
+        state.items_day = today
+        state.items_today = 0
+    state.items_today += counts.items
+    state.items_total += counts.items
+    if counts.items:
+        state.last_item_at = now
+
+
+def poll_account(account_id: int, *, max_batches: int = 50, sleep: Callable[[float], None] | None = None,
+                 attempts: int = 5) -> ApplyCounts:
+    """Poll one account until the network has nothing more (or ``max_batches``).
+
+    Each batch commits together with its cursor. A fault that outlives the retries is
+    recorded on the collector state and re-raised; the cursor stays where it was.
+    """
+    account = db.session.get(Account, account_id)
+    if account is None or not account.is_active:
+        return ApplyCounts()
+    module = network_module(account.platform)
+    config = current_app.config
+    total = ApplyCounts()
+    retry_kwargs = {"attempts": attempts}
+    if sleep is not None:
+        retry_kwargs["sleep"] = sleep
+    for _ in range(max_batches):
+        state = get_state(account.id)
+        cursor = state.cursor
+        now = utcnow()
+        try:
+            batch: PollBatch = with_retries(lambda: module.fetch(account, cursor, config), **retry_kwargs)
+        except ChannelError as exc:
+            state.last_run_at = now
+            state.last_error = f"{exc.__class__.__name__}: {exc.description}"[:4000]
+            state.last_error_at = now
+            state.consecutive_failures += 1
+            db.session.commit()
+            raise
+        for attempt in range(3):
+            counts = ApplyCounts()
+            try:
+                apply_updates(account, module, batch.updates, "poll", counts)
+                state = get_state(account.id)
+                state.cursor = batch.cursor if batch.cursor is not None else state.cursor
+                state.last_run_at = now
+                state.last_success_at = now
+                state.last_error = None
+                state.consecutive_failures = 0
+                _record_items(state, counts, now)
+                db.session.commit()
+                break
+            except IntegrityError:
+                # Another worker stored some of the same comments: read the batch again.
+                db.session.rollback()
+                account = db.session.get(Account, account_id)
+                if attempt == 2:
+                    raise
+        for name in ("created", "joined", "duplicate", "edited", "posts", "deleted", "skipped", "dead"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        if not batch.more or not batch.updates:
+            break
+    return total
+
+
+def process_delivery(delivery_id: int) -> ApplyCounts:
+    """RQ job: parse and ingest one stored webhook delivery (idempotent)."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    counts = ApplyCounts()
+    if delivery is None or delivery.processed_at is not None:
+        return counts
+    account = db.session.get(Account, delivery.account_id)
+    module = network_module(delivery.platform)
+    delivery.attempts += 1
+    try:
+        body = json.loads(delivery.payload)
+        updates = module.parse_delivery(account, body) if hasattr(module, "parse_delivery") else [body]
+    except Exception as exc:  # noqa: BLE001 — kept as a dead letter with its error
+        dead_letter(account, delivery.platform, "webhook", delivery.payload, f"{exc.__class__.__name__}: {exc}")
+        delivery.processed_at = utcnow()
+        delivery.last_error = str(exc)[:4000]
+        counts.dead += 1
+        db.session.commit()
+        return counts
+    apply_updates(account, module, updates, "webhook", counts)
+    delivery.processed_at = utcnow()
+    state = get_state(account.id, "webhook")
+    state.last_run_at = state.last_success_at = delivery.processed_at
+    _record_items(state, counts, delivery.processed_at)
+    db.session.commit()
+    return counts
+
+
+def sweep_pending_deliveries(older_than_seconds: int = 60) -> int:
+    """Periodic job: re-enqueue webhook deliveries whose job was lost (Redis restarted)."""
+    from desk.queue import enqueue
+
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    ids = db.session.scalars(
+        db.select(WebhookDelivery.id).where(WebhookDelivery.processed_at.is_(None),
+                                            WebhookDelivery.received_at < cutoff).limit(1000)
+    ).all()
+    for delivery_id in ids:
+        enqueue("workers.collectors.base.process_delivery", delivery_id)
+    return len(ids)
+
+
+def replay_dead_letter(letter_id: int) -> ApplyCounts:
+    """Apply a dead letter's payload again (after a fix in the parser)."""
+    letter = db.session.get(DeadLetter, letter_id)
+    counts = ApplyCounts()
+    if letter is None or letter.status != "pending" or letter.account is None:
+        return counts
+    module = network_module(letter.platform)
+    raw = json.loads(letter.payload)
+    updates = module.parse_delivery(letter.account, raw) \
+        if letter.source == "webhook" and hasattr(module, "parse_delivery") else [raw]
+    events = [e for u in updates for e in module.normalize(letter.account, u)]  # raises if still broken
+    apply_events(events, counts)
+    letter.status = "replayed"
+    letter.replayed_at = utcnow()
+    letter.replay_count += 1
+    db.session.commit()
+    return counts
