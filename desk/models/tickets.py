@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,6 +43,10 @@ class Ticket(db.Model):
         Index("ix_tickets_author", "platform", "author_external_id", "id"),
         Index("ix_tickets_merged_into", "merged_into_id"),
         Index("ix_tickets_created_at", "created_at"),
+        # Full-text search (desk/tickets/search.py uses the same expression); PostgreSQL only.
+        Index("ix_tickets_search", text("to_tsvector('russian', coalesce(subject, '') || ' ' || "
+                                        "coalesce(author_name, ''))"),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
