@@ -1,5 +1,294 @@
-from flask import Blueprint
+"""Administration pages (administrators only): people, departments, categories,
+the accounts registry and API tokens. Views are thin: forms in, services, one commit."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Account, ApiToken, Category, Department, Role, User
+from . import services
+from .forms import (
+    NONE,
+    ActionForm,
+    CategoryForm,
+    DepartmentForm,
+    PasswordForm,
+    TokenForm,
+    UserForm,
+    account_form_class,
+    department_of,
+)
+from .platforms import CREDENTIALS, PLATFORMS, SETTINGS
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# The administration index: (endpoint, title, description). Append a line for a new page.
+ADMIN_PAGES = [
+    ("admin.users", _l("Users"), _l("People who log in, their roles and departments")),
+    ("admin.departments", _l("Departments"), _l("Who resolves tickets, and whether answers need approval")),
+    ("admin.categories", _l("Categories"), _l("Kinds of problems and their default departments")),
+    ("admin.accounts", _l("Accounts"), _l("The city's accounts on the networks, and their access keys")),
+    ("admin.tokens", _l("API tokens"), _l("Tokens for the JSON API")),
+]
+
+
+@bp.before_request
+def admins_only():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role != Role.ADMIN.value:
+        abort(403)
+    return None
+
+
+def _get_or_404(model, row_id: int):
+    row = db.session.get(model, row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _apply(form, operation, *args, **kwargs):
+    """Run a service; on a broken rule put its message under the form field, roll back."""
+    try:
+        return operation(*args, **kwargs)
+    except services.AdminError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field, None)
+        if field is not None:
+            field.errors = list(field.errors) + [str(exc.message)]
+        else:
+            flash(str(exc.message), "error")
+        return None
+
+
 @bp.route("/")
 def index():
-    return "admin"
+    pages = [(url_for(endpoint), title, text) for endpoint, title, text in ADMIN_PAGES]
+    return render_template("admin/index.html", pages=pages)
+
+
+# --- users ---------------------------------------------------------------------------
+
+@bp.route("/users")
+def users():
+    rows = db.session.scalars(db.select(User).order_by(User.is_active_user.desc(), User.email)).all()
+    return render_template("admin/users.html", users=rows, action=ActionForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm()
+    if form.validate_on_submit():
+        user = _apply(form, services.create_user, form.email.data, form.name.data, form.role.data,
+                      department_of(form.department), form.locale.data, form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), 200 if request.method == "GET" else 422
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.department.data = user.department_id or NONE
+        form.locale.data = user.locale or ""
+    elif form.validate_on_submit():
+        saved = _apply(form, services.update_user, user, form.email.data, form.name.data, form.role.data,
+                       department_of(form.department), form.locale.data)
+        if saved is not None:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.users"))
+    status = 200 if request.method == "GET" else 422
+    return render_template("admin/user_form.html", form=form, user=user,
+                           password_form=PasswordForm(formdata=None), action=ActionForm()), status
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_password(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = PasswordForm()
+    if form.validate_on_submit() and _apply(form, services.reset_password, user, form.password.data) is not None:
+        db.session.commit()
+        flash(_("The password of %(email)s is changed.", email=user.email), "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+    edit = UserForm(obj=user, formdata=None)
+    edit.department.data = user.department_id or NONE
+    edit.locale.data = user.locale or ""
+    return render_template("admin/user_form.html", form=edit, user=user, password_form=form,
+                           action=ActionForm()), 422
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def user_active(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_user_active(user, active, current_user)
+    except services.AdminError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("admin.users"))
+    db.session.commit()
+    flash(_("User %(email)s activated.", email=user.email) if active
+          else _("User %(email)s deactivated.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+# --- departments ---------------------------------------------------------------------
+
+@bp.route("/departments", methods=["GET", "POST"])
+def departments():
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        dept = _apply(form, services.save_department, None, form.name.data, form.answers_need_approval.data,
+                      form.is_active.data)
+        if dept is not None:
+            db.session.commit()
+            flash(_("Department %(name)s created.", name=dept.name), "success")
+            return redirect(url_for("admin.departments"))
+    rows = db.session.scalars(db.select(Department).order_by(Department.is_active.desc(), Department.name)).all()
+    return render_template("admin/departments.html", departments=rows, form=form), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/departments/<int:dept_id>", methods=["GET", "POST"])
+def department_edit(dept_id: int):
+    dept = _get_or_404(Department, dept_id)
+    form = DepartmentForm(obj=dept if request.method == "GET" else None)
+    if form.validate_on_submit():
+        saved = _apply(form, services.save_department, dept, form.name.data, form.answers_need_approval.data,
+                       form.is_active.data)
+        if saved is not None:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.departments"))
+    return render_template("admin/department_form.html", form=form, department=dept), \
+        200 if request.method == "GET" else 422
+
+
+# --- categories ----------------------------------------------------------------------
+
+def _category_from_form(form: CategoryForm, cat: Category | None):
+    return _apply(form, services.save_category, cat, form.name.data, form.direction.data or None,
+                  department_of(form.default_department), form.is_active.data)
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        cat = _category_from_form(form, None)
+        if cat is not None:
+            db.session.commit()
+            flash(_("Category %(name)s created.", name=cat.name), "success")
+            return redirect(url_for("admin.categories"))
+    rows = db.session.scalars(db.select(Category).order_by(Category.is_active.desc(), Category.name)).all()
+    return render_template("admin/categories.html", categories=rows, form=form), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/categories/<int:cat_id>", methods=["GET", "POST"])
+def category_edit(cat_id: int):
+    cat = _get_or_404(Category, cat_id)
+    form = CategoryForm(obj=cat if request.method == "GET" else None)
+    if request.method == "GET":
+        form.direction.data = cat.direction or ""
+        form.default_department.data = cat.default_department_id or NONE
+    elif form.validate_on_submit():
+        if _category_from_form(form, cat) is not None:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.categories"))
+    return render_template("admin/category_form.html", form=form, category=cat), \
+        200 if request.method == "GET" else 422
+
+
+# --- accounts ------------------------------------------------------------------------
+
+@bp.route("/accounts")
+def accounts():
+    rows = db.session.scalars(db.select(Account).order_by(Account.platform, Account.direction, Account.name)).all()
+    groups = [(p, [a for a in rows if a.platform == p]) for p in PLATFORMS]
+    return render_template("admin/accounts.html", groups=groups, platforms=PLATFORMS)
+
+
+def _account_page(platform: str, account: Account | None):
+    form_class = account_form_class(platform)
+    form = form_class(obj=account if request.method == "GET" else None)
+    if request.method == "GET" and account is not None:
+        form.department.data = account.department_id or NONE
+        for f in SETTINGS[platform]:
+            form[f"setting_{f.key}"].data = (account.settings or {}).get(f.key, "")
+    if form.validate_on_submit():
+        settings = {f.key: form[f"setting_{f.key}"].data for f in SETTINGS[platform]}
+        secrets = {f.key: form[f"secret_{f.key}"].data for f in CREDENTIALS[platform]}
+        clear = {f.key for f in CREDENTIALS[platform] if form[f"clear_{f.key}"].data}
+        saved = _apply(form, services.save_account, account, platform, form.name.data, form.link.data,
+                       form.direction.data, department_of(form.department), form.is_active.data,
+                       settings, secrets, clear)
+        if saved is not None:
+            db.session.commit()
+            flash(_("Account %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for("admin.accounts"))
+    status = services.credential_status(account) if account is not None else {}
+    fields = {
+        "settings": [form[f"setting_{f.key}"] for f in SETTINGS[platform]],
+        "secrets": [(form[f"secret_{f.key}"], form[f"clear_{f.key}"], status.get(f.key, False))
+                    for f in CREDENTIALS[platform]],
+    }
+    return render_template("admin/account_form.html", form=form, account=account, platform=platform,
+                           fields=fields), 200 if request.method == "GET" else 422
+
+
+@bp.route("/accounts/new/<platform>", methods=["GET", "POST"])
+def account_new(platform: str):
+    if platform not in PLATFORMS:
+        abort(404)
+    return _account_page(platform, None)
+
+
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+def account_edit(account_id: int):
+    account = _get_or_404(Account, account_id)
+    if account.platform not in PLATFORMS:
+        abort(404)
+    return _account_page(account.platform, account)
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens():
+    form = TokenForm()
+    plain = None
+    if form.validate_on_submit():
+        user = _get_or_404(User, form.user.data)
+        plain = _apply(form, services.issue_token, user, form.name.data)
+        if plain is not None:
+            db.session.commit()
+    rows = db.session.scalars(db.select(ApiToken).order_by(ApiToken.revoked, ApiToken.id.desc())).all()
+    # The plain token is in this response only: it is not stored and not flashed.
+    html = render_template("admin/tokens.html", form=form, tokens=rows, plain=plain, action=ActionForm())
+    status = 200 if plain or request.method == "GET" else 422
+    return html, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def token_revoke(token_id: int):
+    token = _get_or_404(ApiToken, token_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.revoke_token(token)
+    db.session.commit()
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("admin.tokens"))

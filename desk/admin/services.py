@@ -1,0 +1,204 @@
+"""Administration operations: people, departments, categories, accounts, API tokens.
+
+They validate, change rows and ``flush()``; the view commits once. A rule that is
+broken raises :class:`AdminError` naming the form field it belongs to, so the page can
+show the message next to that field.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Account, ApiToken, Category, Department, Direction, Role, User
+from .platforms import CREDENTIALS, SETTINGS
+
+MIN_PASSWORD = 8
+
+
+class AdminError(ValueError):
+    """A rule of the registry is broken; ``field`` is the form field to blame."""
+
+    def __init__(self, field: str, message) -> None:
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+# --- people -------------------------------------------------------------------------
+
+def _check_user(email: str, role: str, department: Department | None, user: User | None = None) -> str:
+    email = (email or "").strip().lower()
+    if not email:
+        raise AdminError("email", _l("Enter an e-mail."))
+    clash = db.session.scalars(
+        db.select(User.id).where(db.func.lower(User.email) == email)
+    ).first()
+    if clash is not None and (user is None or clash != user.id):
+        raise AdminError("email", _l("A user with this e-mail already exists."))
+    if role not in Role.values():
+        raise AdminError("role", _l("Choose a role."))
+    if role == Role.DEPARTMENT_HEAD.value and department is None:
+        raise AdminError("department", _l("A department head must have a department."))
+    return email
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AdminError("password", _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD))
+
+
+def create_user(email: str, name: str, role: str, department: Department | None,
+                locale: str | None, password: str) -> User:
+    email = _check_user(email, role, department)
+    _check_password(password)
+    user = User(email=email, name=(name or "").strip(), role=role, department=department,
+                locale=locale or None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, email: str, name: str, role: str, department: Department | None,
+                locale: str | None) -> User:
+    user.email = _check_user(email, role, department, user)
+    user.name = (name or "").strip()
+    user.role = role
+    user.department = department
+    user.locale = locale or None
+    db.session.flush()
+    return user
+
+
+def reset_password(user: User, password: str) -> User:
+    _check_password(password)
+    user.set_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    return user
+
+
+def set_user_active(user: User, active: bool, actor: User) -> None:
+    if not active and user.id == actor.id:
+        raise AdminError("is_active", _l("You cannot deactivate yourself."))
+    user.is_active_user = active
+    db.session.flush()
+
+
+# --- departments and categories ------------------------------------------------------
+
+def _unique_name(model, name: str, current_id: int | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise AdminError("name", _l("Enter a name."))
+    clash = db.session.scalars(db.select(model.id).where(model.name == name)).first()
+    if clash is not None and clash != current_id:
+        raise AdminError("name", _l("This name is already taken."))
+    return name
+
+
+def save_department(dept: Department | None, name: str, answers_need_approval: bool,
+                    is_active: bool = True) -> Department:
+    """Create (``dept`` None) or update a department."""
+    name = _unique_name(Department, name, dept.id if dept else None)
+    if dept is None:
+        dept = Department(name=name)
+        db.session.add(dept)
+    dept.name = name
+    dept.answers_need_approval = bool(answers_need_approval)
+    dept.is_active = bool(is_active)
+    db.session.flush()
+    return dept
+
+
+def save_category(cat: Category | None, name: str, direction: str | None,
+                  default_department: Department | None, is_active: bool = True) -> Category:
+    """Create (``cat`` None) or update a category."""
+    name = _unique_name(Category, name, cat.id if cat else None)
+    if direction and direction not in Direction.values():
+        raise AdminError("direction", _l("Choose a direction."))
+    if cat is None:
+        cat = Category(name=name)
+        db.session.add(cat)
+    cat.name = name
+    cat.direction = direction or None
+    cat.default_department = default_department
+    cat.is_active = bool(is_active)
+    db.session.flush()
+    return cat
+
+
+# --- accounts ------------------------------------------------------------------------
+
+def credential_status(account: Account) -> dict[str, bool]:
+    """Which secrets of the account are set (the values never leave this function)."""
+    stored = account.get_credentials() if account.has_credentials else {}
+    return {f.key: bool(stored.get(f.key)) for f in CREDENTIALS.get(account.platform, ())}
+
+
+def save_account(account: Account | None, platform: str, name: str, link: str, direction: str,
+                 department: Department | None, is_active: bool, settings: dict[str, str],
+                 secrets: dict[str, str], clear: set[str] = frozenset()) -> Account:
+    """Create or update an account.
+
+    ``secrets`` holds what the administrator typed: an empty value keeps the stored
+    secret, a key in ``clear`` removes it. Unknown keys are ignored.
+    """
+    if platform not in SETTINGS:
+        raise AdminError("platform", _l("Choose a network."))
+    if direction not in Direction.values():
+        raise AdminError("direction", _l("Choose a direction."))
+    name = (name or "").strip()
+    if not name:
+        raise AdminError("name", _l("Enter a name."))
+    clash = db.session.scalars(
+        db.select(Account.id).where(Account.platform == platform, Account.name == name)
+    ).first()
+    if clash is not None and (account is None or clash != account.id):
+        raise AdminError("name", _l("This network already has an account with this name."))
+    if account is None:
+        account = Account(platform=platform, settings={})
+        db.session.add(account)
+    account.name = name
+    account.link = (link or "").strip()
+    account.direction = direction
+    account.department = department
+    account.is_active = bool(is_active)
+
+    public = dict(account.settings or {})
+    for f in SETTINGS[platform]:
+        value = (settings.get(f.key) or "").strip()
+        if value:
+            public[f.key] = value
+        else:
+            public.pop(f.key, None)
+    account.settings = public  # a new dict, so the JSON column sees the change
+
+    stored = account.get_credentials() if account.has_credentials else {}
+    for f in CREDENTIALS[platform]:
+        value = (secrets.get(f.key) or "").strip()
+        if f.key in clear:
+            stored.pop(f.key, None)
+        elif value:
+            stored[f.key] = value
+    account.set_credentials(stored)
+    db.session.flush()
+    return account
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+def issue_token(user: User, name: str) -> str:
+    """Issue a token for ``user``; returns the plain token, to be shown once."""
+    if not user.is_active_user:
+        raise AdminError("user", _l("The user is deactivated."))
+    token, plain = ApiToken.issue(user, (name or "").strip()[:100])
+    db.session.add(token)
+    db.session.flush()
+    return plain
+
+
+def revoke_token(token: ApiToken) -> None:
+    token.revoked = True
+    db.session.flush()
