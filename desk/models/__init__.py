@@ -2,6 +2,8 @@
 from .accounts import Account, Post
 from .collectors import CollectorState, DeadLetter, WebhookDelivery
 from .org import Category, Department
+from .notifications import Notification  # noqa: F401
+from .sla import CalendarDay, SlaPolicy, WorkingHours  # noqa: F401
 from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
 from .types import (
     JOINABLE_STATUSES,

@@ -75,6 +75,10 @@ class Ticket(db.Model):
     reaction_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Working time spent paused so far (waiting for the resident, resolved until reopened).
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0)
+    # When the reaction clock stopped: first public reply or routing, per the SLA policy.
+    reacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_breached: Mapped[bool] = mapped_column(default=False)
     escalation_level: Mapped[int] = mapped_column(default=0)
 
