@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "desk.admin.views",
     "desk.api.views",
     "desk.hooks.views",
+    "desk.tickets.views",
 ]
 
 

@@ -1,0 +1,117 @@
+"""Everything the ticket card shows, loaded in a fixed number of queries.
+
+The ticket comes with its thread, revisions, notes, events and their people through
+``selectinload``/``joinedload``; the merged-in tickets and the author's other tickets
+are one query each. The count does not grow with the number of messages or events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..auth.scope import ticket_scope
+from ..extensions import db
+from ..models import Category, Department, Message, Note, Ticket, TicketEvent, User, utcnow
+
+AUTHOR_HISTORY_LIMIT = 20
+
+
+@dataclass
+class Deadline:
+    due_at: datetime | None
+    done_at: datetime | None
+    state: str  # none | pending | overdue | met | late
+
+
+@dataclass
+class CardData:
+    ticket: Ticket
+    merged_in: list[Ticket] = field(default_factory=list)
+    author_tickets: list[Ticket] = field(default_factory=list)
+    reaction: Deadline | None = None
+    resolution: Deadline | None = None
+
+
+def deadline(due_at: datetime | None, done_at: datetime | None, is_open: bool, now: datetime) -> Deadline:
+    """Where a deadline stands; an open ticket past its due time is overdue."""
+    if due_at is None:
+        state = "none"
+    elif done_at is not None:
+        state = "late" if done_at > due_at else "met"
+    elif is_open and due_at < now:
+        state = "overdue"
+    else:
+        state = "pending"
+    return Deadline(due_at, done_at, state)
+
+
+def _card_query(ticket_id: int, user: User):
+    return (
+        db.select(Ticket)
+        .where(Ticket.id == ticket_id, ticket_scope(user))
+        .options(
+            joinedload(Ticket.category),
+            joinedload(Ticket.department),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.account),
+            joinedload(Ticket.post),
+            joinedload(Ticket.merged_into),
+            selectinload(Ticket.messages).selectinload(Message.revisions),
+            selectinload(Ticket.notes).joinedload(Note.author),
+            selectinload(Ticket.events).joinedload(TicketEvent.actor),
+        )
+    )
+
+
+def load_card(ticket_id: int, user: User) -> CardData:
+    """The ticket and what surrounds it, as ``user`` may see it (404 otherwise)."""
+    ticket = db.session.scalars(_card_query(ticket_id, user)).unique().first()
+    if ticket is None:
+        abort(404)
+    merged_in = db.session.scalars(
+        db.select(Ticket).where(Ticket.merged_into_id == ticket.id, ticket_scope(user)).order_by(Ticket.id)
+    ).all()
+    author_tickets: list[Ticket] = []
+    if ticket.author_external_id:
+        author_tickets = db.session.scalars(
+            db.select(Ticket)
+            .where(
+                Ticket.platform == ticket.platform,
+                Ticket.author_external_id == ticket.author_external_id,
+                Ticket.id != ticket.id,
+                ticket_scope(user),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(AUTHOR_HISTORY_LIMIT)
+        ).all()
+    now = utcnow()
+    return CardData(
+        ticket=ticket,
+        merged_in=list(merged_in),
+        author_tickets=list(author_tickets),
+        reaction=deadline(ticket.reaction_due_at, ticket.first_reply_at, ticket.is_open, now),
+        resolution=deadline(ticket.resolution_due_at, ticket.resolved_at, ticket.is_open, now),
+    )
+
+
+def active_departments() -> list[Department]:
+    return list(db.session.scalars(
+        db.select(Department).where(Department.is_active.is_(True)).order_by(Department.name)))
+
+
+def active_categories() -> list[Category]:
+    return list(db.session.scalars(
+        db.select(Category).where(Category.is_active.is_(True)).order_by(Category.name)))
+
+
+def department_members(department_id: int | None) -> list[User]:
+    """People a ticket of this department may be assigned to."""
+    if department_id is None:
+        return []
+    return list(db.session.scalars(
+        db.select(User)
+        .where(User.department_id == department_id, User.is_active_user.is_(True))
+        .order_by(User.name, User.id)))

@@ -1,0 +1,110 @@
+"""Forms of the ticket card and the bulk action (Flask-WTF: CSRF on every one).
+
+Field names are shared with the queue page's bulk bar: ``department_id``,
+``category_id``, ``priority``, ``target_id``. Choices that come from the database are
+filled in by :func:`fill_choices` before validation.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .. import labels
+from ..models import Category, Department, Priority, User
+from .permissions import BULK_ACTIONS
+
+TEXT_LIMIT = 5000
+NONE_CHOICE = ("", "—")
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value: empty means "none", garbage means "not a choice"."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def priority_choices() -> list[tuple[str, str]]:
+    return [(p.value, labels.label("priority", p.value)) for p in Priority]
+
+
+class ActionForm(FlaskForm):
+    """A button with nothing to fill in (not an appeal, spam, undo, accept, close)."""
+
+
+class RouteForm(FlaskForm):
+    department_id = SelectField(_l("Department"), coerce=optional_int)
+    category_id = SelectField(_l("Category"), coerce=optional_int)
+    priority = SelectField(_l("Priority"), default=Priority.NORMAL.value)
+
+
+class CategoryForm(FlaskForm):
+    category_id = SelectField(_l("Category"), coerce=optional_int)
+
+
+class DepartmentForm(FlaskForm):
+    department_id = SelectField(_l("Department"), coerce=optional_int, validators=[DataRequired()])
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(_l("Priority"))
+
+
+class AssigneeForm(FlaskForm):
+    assignee_id = SelectField(_l("Assignee"), coerce=optional_int)
+
+
+class MergeForm(FlaskForm):
+    target_id = IntegerField(_l("Merge into ticket No."), validators=[DataRequired(), NumberRange(min=1)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=TEXT_LIMIT)])
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(_l("Why does it go back to triage?"), validators=[DataRequired(), Length(max=TEXT_LIMIT)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"))
+
+
+class DraftForm(FlaskForm):
+    text = TextAreaField(_l("Draft public answer"), validators=[Optional(), Length(max=TEXT_LIMIT)])
+
+
+class BulkForm(FlaskForm):
+    ticket_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
+    action = SelectField(choices=[(a, a) for a in BULK_ACTIONS])
+    department_id = IntegerField(validators=[Optional()])
+    category_id = IntegerField(validators=[Optional()])
+    priority = SelectField(choices=[NONE_CHOICE] + [(p.value, p.value) for p in Priority], validators=[Optional()])
+    target_id = IntegerField(validators=[Optional()])
+    next = HiddenField()
+
+
+def fill_choices(
+    form: FlaskForm,
+    departments: list[Department],
+    categories: list[Category],
+    assignees: list[User] | None = None,
+    statuses: list[str] | None = None,
+) -> FlaskForm:
+    """Give a card form its select options (the same lists serve every form)."""
+    if hasattr(form, "department_id") and isinstance(form.department_id, SelectField):
+        form.department_id.choices = [NONE_CHOICE] + [(d.id, d.name) for d in departments]
+    if hasattr(form, "category_id") and isinstance(form.category_id, SelectField):
+        form.category_id.choices = [NONE_CHOICE] + [(c.id, c.name) for c in categories]
+    if isinstance(form, (RouteForm, PriorityForm)):
+        form.priority.choices = priority_choices()
+    if isinstance(form, AssigneeForm):
+        form.assignee_id.choices = [NONE_CHOICE] + [(u.id, u.display_name) for u in assignees or []]
+    if isinstance(form, StatusForm):
+        form.status.choices = [(s, labels.label("status", s)) for s in statuses or []]
+    return form

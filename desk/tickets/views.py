@@ -1,0 +1,130 @@
+"""The ticket card and every action on tickets (thin: the logic is in actions/services)."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..auth.scope import get_ticket_or_404, roles_required
+from ..extensions import db
+from ..models import Role, Ticket
+from . import actions, card as card_data, forms
+from .bulk import BulkRequest, apply_bulk, summary
+from .permissions import allowed_actions, head_statuses, refusal, role_has
+from .services import TicketError
+from .workflow import TransitionError
+
+bp = Blueprint("tickets", __name__)
+
+# Select lists each form needs, so a POST loads only what its form validates against.
+NEEDS_DEPARTMENTS = (forms.RouteForm, forms.DepartmentForm)
+NEEDS_CATEGORIES = (forms.RouteForm, forms.CategoryForm)
+
+
+def build_form(action: str, ticket: Ticket) -> FlaskForm:
+    """The action's form, with the ticket's current values and its select options."""
+    form_class = actions.HANDLERS[action][0]
+    defaults = {
+        "department_id": ticket.department_id,
+        "category_id": ticket.category_id,
+        "priority": ticket.priority,
+        "assignee_id": ticket.assignee_id,
+        "text": ticket.draft_answer if action == "draft" else None,
+    }
+    form = form_class(**{k: v for k, v in defaults.items() if hasattr(form_class, k)})
+    return forms.fill_choices(
+        form,
+        departments=card_data.active_departments() if isinstance(form, NEEDS_DEPARTMENTS) else [],
+        categories=card_data.active_categories() if isinstance(form, NEEDS_CATEGORIES) else [],
+        assignees=card_data.department_members(ticket.department_id) if isinstance(form, forms.AssigneeForm) else [],
+        statuses=[s.value for s in head_statuses(ticket)] if isinstance(form, forms.StatusForm) else [],
+    )
+
+
+def form_errors(form: FlaskForm) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        field = getattr(form, name, None)
+        if name == "csrf_token":
+            parts.append(_("The form has expired: reload the page and try again."))
+        else:
+            label = field.label.text if field is not None else name
+            parts.append(f"{label}: {' '.join(str(e) for e in errors)}")
+    return " ".join(parts)
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@login_required
+def card(ticket_id: int):
+    data = card_data.load_card(ticket_id, current_user)
+    allowed = allowed_actions(current_user, data.ticket)
+    action_forms = {action: build_form(action, data.ticket) for action in allowed}
+    return render_template("tickets/card.html", card=data, ticket=data.ticket, allowed=allowed, forms=action_forms)
+
+
+@bp.route("/tickets/<int:ticket_id>/<action>", methods=["POST"])
+@login_required
+def act(ticket_id: int, action: str):
+    if action not in actions.HANDLERS:
+        abort(404)
+    # Scope first: another department's ticket is a 404 whatever the action.
+    ticket = get_ticket_or_404(ticket_id, for_update=True)
+    if not role_has(current_user, action):
+        abort(403)
+    back = redirect(url_for(".card", ticket_id=ticket.id))
+    reason = refusal(current_user, action, ticket)
+    if reason is not None:
+        flash(reason, "error")
+        return back
+    form = build_form(action, ticket)
+    if not form.validate_on_submit():
+        flash(form_errors(form) or _("Nothing was sent."), "error")
+        return back
+    try:
+        message = actions.HANDLERS[action][1](ticket, form, current_user)
+        db.session.commit()
+    except (TicketError, TransitionError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    flash(message, "success")
+    return back
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: never redirect to another host."""
+    parsed = urlparse(target or "")
+    if not target or parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.route("/tickets/bulk", methods=["POST"])
+@roles_required(Role.OPERATOR, Role.ADMIN)
+def bulk():
+    form = forms.BulkForm()
+    back = redirect(safe_next(request.form.get("next"), url_for("triage.queue")))
+    if not form.validate_on_submit():
+        flash(form_errors(form) or _("Nothing was sent."), "error")
+        return back
+    try:
+        bulk_request = BulkRequest(
+            action=form.action.data,
+            ticket_ids=form.ticket_ids.data,
+            department=actions.find_department(form.department_id.data),
+            category=actions.find_category(form.category_id.data),
+            priority=form.priority.data or None,
+            target=actions.find_target(form.target_id.data, current_user) if form.action.data == "merge" else None,
+        )
+        result = apply_bulk(bulk_request, current_user)
+        db.session.commit()
+    except TicketError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    flash(summary(bulk_request, result), "success" if result.done and not result.skipped else "info")
+    return back
