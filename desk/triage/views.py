@@ -1,5 +1,23 @@
-from flask import Blueprint
+"""The operators' queue: every incoming ticket, filtered, with bulk triage actions."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from ..auth.scope import roles_required
+from ..models import Priority, Role, TicketStatus
+from ..tickets.listing import list_context
+
 bp = Blueprint("triage", __name__)
+
+S = TicketStatus
+QUEUE_TABS = [S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value,
+              S.RESOLVED.value, S.CLOSED.value, S.NOT_APPEAL.value, S.SPAM.value, S.MERGED.value]
+
+
 @bp.route("/queue")
+@roles_required(Role.OPERATOR, Role.ADMIN)
 def queue():
-    return "queue"
+    context = list_context(current_user, request.args, default_status=[S.NEW.value], tabs=QUEUE_TABS)
+    return render_template("triage/queue.html", priorities=Priority.values(), **context), \
+        400 if context["errors"] else 200

@@ -1,0 +1,76 @@
+"""What the ticket list pages (operator queue, department inbox) put on screen.
+
+The pages differ only in their tabs, default status and which filters they offer;
+this module builds their common template context from the query arguments.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import Category, Department, Ticket, User, utcnow
+from .counts import status_counts
+from .queries import OPEN_VALUES, FilterError, QueueFilters, queue_page
+
+
+def deadline_state(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
+    """``overdue`` / ``due-today`` (in the city's calendar) / empty, for open tickets."""
+    due = ticket.resolution_due_at
+    if due is None or ticket.status not in OPEN_VALUES:
+        return ""
+    if due < now:
+        return "overdue"
+    if due.astimezone(tz).date() == now.astimezone(tz).date():
+        return "due-today"
+    return ""
+
+
+def choices() -> dict[str, list[tuple[int, str]]]:
+    """(id, name) of active departments and categories, for filter and routing selects."""
+    return {
+        "department_options": db.session.execute(
+            db.select(Department.id, Department.name).where(Department.is_active.is_(True))
+            .order_by(Department.name)).all(),
+        "category_options": db.session.execute(
+            db.select(Category.id, Category.name).where(Category.is_active.is_(True))
+            .order_by(Category.name)).all(),
+    }
+
+
+def list_context(user: User, args: Mapping, *, default_status: Sequence[str],
+                 tabs: Sequence[str]) -> dict[str, Any]:
+    """Template context of a list page; ``errors`` is filled (and no rows shown) when the
+    arguments are invalid."""
+    errors: dict[str, str] = {}
+    try:
+        filters = QueueFilters.from_args(args, default_status=default_status)
+    except FilterError as exc:
+        errors = exc.errors
+        filters = QueueFilters(status=tuple(default_status))
+    page = None
+    if not errors:
+        try:
+            page = queue_page(user, filters, args.get("cursor") or None,
+                              current_app.config.get("QUEUE_PAGE_SIZE", 50))
+        except FilterError as exc:
+            errors = exc.errors
+    now = utcnow()
+    tz = ZoneInfo(current_app.config["DESK_TIMEZONE"])
+    rows = page.rows if page else []
+    counts = status_counts(user)
+    return {
+        "filters": filters,
+        "errors": errors,
+        "rows": rows,
+        "next_cursor": page.next_cursor if page else None,
+        "is_first_page": not args.get("cursor"),
+        "deadline_states": {t.id: deadline_state(t, now, tz) for t in rows},
+        "tabs": [(status, counts.get(status, 0)) for status in tabs],
+        "total_count": sum(counts.values()),
+        **choices(),
+    }

@@ -1,0 +1,237 @@
+"""Ticket list queries shared by the pages (queue, inbox) and the JSON API.
+
+Free of Flask request globals: callers pass a mapping of arguments and the user.
+Pagination is keyset (never OFFSET): the cursor is an opaque string holding the sort
+key and id of the last row shown, so a page costs the same at row 50 and row 500 000.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import joinedload
+
+from ..auth.scope import ticket_scope
+from ..extensions import db
+from ..models import OPEN_STATUSES, Direction, Platform, Priority, Ticket, TicketStatus, User, utcnow
+from .search import search_condition
+
+SORTS = ("newest", "deadline")
+MAX_LIMIT = 200
+MAX_QUERY = 200
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+OPEN_VALUES = tuple(s.value for s in TicketStatus if s in OPEN_STATUSES)
+
+
+class FilterError(ValueError):
+    """Invalid list arguments; ``errors`` maps each bad field name to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _values(args: Mapping, name: str) -> list[str]:
+    """All values of ``name`` from a MultiDict, a dict of lists or comma-separated text."""
+    if hasattr(args, "getlist"):
+        raw = args.getlist(name)
+    else:
+        value = args.get(name)
+        raw = [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+    out: list[str] = []
+    for item in raw:
+        out.extend(part.strip() for part in str(item).split(","))
+    return [v for v in out if v]
+
+
+def _one(args: Mapping, name: str) -> str:
+    values = _values(args, name)
+    return values[-1] if values else ""
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a ticket list shows. Empty fields do not filter."""
+
+    status: tuple[str, ...] = ()
+    platform: str | None = None
+    direction: str | None = None
+    department_id: int | None = None
+    category_id: int | None = None
+    priority: str | None = None
+    overdue: bool = False
+    unassigned: bool = False
+    q: str = ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_args(cls, args: Mapping, default_status: Sequence[str] = ()) -> "QueueFilters":
+        """Parse and validate list arguments; raise :class:`FilterError` naming bad fields.
+
+        ``status`` may repeat or be comma-separated; ``status=all`` (or none, when no
+        ``default_status`` is given) means every status.
+        """
+        errors: dict[str, str] = {}
+
+        statuses = _values(args, "status")
+        if not statuses:
+            statuses = list(default_status)
+        elif "all" in statuses:
+            statuses = []
+        bad = [s for s in statuses if s not in TicketStatus.values()]
+        if bad:
+            errors["status"] = f"unknown status: {', '.join(bad)}"
+
+        def choice(name: str, allowed: list[str]) -> str | None:
+            value = _one(args, name)
+            if value and value not in allowed:
+                errors[name] = f"must be one of {', '.join(allowed)}"
+            return value or None
+
+        def number(name: str) -> int | None:
+            value = _one(args, name)
+            if not value:
+                return None
+            if not value.isdigit() or len(value) > 12:
+                errors[name] = "must be a positive integer"
+                return None
+            return int(value)
+
+        def flag(name: str) -> bool:
+            value = _one(args, name).lower()
+            if value not in _TRUE | _FALSE:
+                errors[name] = "must be 1 or 0"
+            return value in _TRUE
+
+        q = " ".join(str(args.get("q") or "").split())
+        if len(q) > MAX_QUERY:
+            errors["q"] = f"at most {MAX_QUERY} characters"
+        sort = _one(args, "sort") or "newest"
+        if sort not in SORTS:
+            errors["sort"] = f"must be one of {', '.join(SORTS)}"
+
+        filters = cls(
+            status=tuple(dict.fromkeys(statuses)),
+            platform=choice("platform", Platform.values()),
+            direction=choice("direction", Direction.values()),
+            department_id=number("department"),
+            category_id=number("category"),
+            priority=choice("priority", Priority.values()),
+            overdue=flag("overdue"),
+            unassigned=flag("unassigned"),
+            q=q,
+            sort=sort,
+        )
+        if errors:
+            raise FilterError(errors)
+        return filters
+
+    def to_args(self, **overrides) -> dict[str, object]:
+        """The query arguments that reproduce these filters (for links), minus empties."""
+        args: dict[str, object] = {
+            "status": list(self.status) or ["all"],
+            "platform": self.platform,
+            "direction": self.direction,
+            "department": self.department_id,
+            "category": self.category_id,
+            "priority": self.priority,
+            "overdue": 1 if self.overdue else None,
+            "unassigned": 1 if self.unassigned else None,
+            "q": self.q or None,
+            "sort": self.sort if self.sort != "newest" else None,
+        }
+        args.update(overrides)
+        return {k: v for k, v in args.items() if v not in (None, "", [])}
+
+    def conditions(self, now: datetime | None = None) -> list:
+        """SQL conditions for these filters (the user's scope is added separately)."""
+        conds = []
+        if self.status:
+            conds.append(Ticket.status.in_(self.status))
+        if self.platform:
+            conds.append(Ticket.platform == self.platform)
+        if self.direction:
+            conds.append(Ticket.direction == self.direction)
+        if self.department_id is not None:
+            conds.append(Ticket.department_id == self.department_id)
+        if self.category_id is not None:
+            conds.append(Ticket.category_id == self.category_id)
+        if self.priority:
+            conds.append(Ticket.priority == self.priority)
+        if self.overdue:
+            conds.append(Ticket.resolution_due_at < (now or utcnow()))
+            conds.append(Ticket.status.in_(OPEN_VALUES))
+        if self.unassigned:
+            conds.append(Ticket.assignee_id.is_(None))
+        if self.q:
+            conds.append(search_condition(self.q))
+        return conds
+
+
+# --- cursor -----------------------------------------------------------------------------
+
+def encode_cursor(sort: str, ticket: Ticket) -> str:
+    key = None
+    if sort == "deadline" and ticket.resolution_due_at is not None:
+        key = ticket.resolution_due_at.isoformat()
+    raw = json.dumps([sort, key, ticket.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
+    """Return (deadline key, id) of a cursor made for ``sort``; FilterError if it is bad."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cur_sort, key, ticket_id = json.loads(raw)
+        if cur_sort != sort or not isinstance(ticket_id, int):
+            raise ValueError("cursor of another sort")
+        when = datetime.fromisoformat(key) if key is not None else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError("naive cursor time")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise FilterError({"cursor": "invalid or expired cursor"}) from exc
+    return when, ticket_id
+
+
+def _after_cursor(sort: str, cursor: str):
+    when, last_id = decode_cursor(cursor, sort)
+    if sort == "newest":
+        return Ticket.id < last_id
+    due = Ticket.resolution_due_at
+    if when is None:  # already in the trailing block of tickets without a deadline
+        return db.and_(due.is_(None), Ticket.id > last_id)
+    return db.or_(due > when, db.and_(due == when, Ticket.id > last_id), due.is_(None))
+
+
+# --- pages ------------------------------------------------------------------------------
+
+@dataclass
+class QueuePage:
+    rows: list[Ticket]
+    next_cursor: str | None
+    filters: QueueFilters = field(default_factory=QueueFilters)
+
+
+def queue_page(user: User, filters: QueueFilters, cursor: str | None = None, limit: int = 50) -> QueuePage:
+    """One page of the tickets ``user`` may see, filtered and sorted, with the cursor of
+    the next page (``None`` on the last page)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    query = (
+        db.select(Ticket)
+        .where(ticket_scope(user), *filters.conditions())
+        .options(joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.assignee))
+    )
+    if cursor:
+        query = query.where(_after_cursor(filters.sort, cursor))
+    if filters.sort == "deadline":
+        query = query.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
+    else:
+        query = query.order_by(Ticket.id.desc())
+    rows = list(db.session.scalars(query.limit(limit + 1)).unique())
+    next_cursor = encode_cursor(filters.sort, rows[limit - 1]) if len(rows) > limit else None
+    return QueuePage(rows=rows[:limit], next_cursor=next_cursor, filters=filters)
