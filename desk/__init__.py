@@ -21,6 +21,8 @@ BLUEPRINTS = [
     "desk.api.views",
     "desk.hooks.views",
     "desk.tickets.views",
+    "desk.sla.views",
+    "desk.notify.views",
 ]
 
 
@@ -40,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_security(app)
     register_templates(app)
     register_cli(app)
+    from .sla import init_sla
+    init_sla(app)  # deadlines follow the ticket signals; the notification bell
     return app
 
 

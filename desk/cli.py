@@ -11,6 +11,9 @@ COMMAND_MODULES = [
     "desk.worker_cli",
     "desk.demo.cli",
     "desk.serve_cli",
+    "desk.sla.cli",
+    "desk.collect_cli",
+    "desk.accounts_cli",
 ]
 
 

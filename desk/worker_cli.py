@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import Queue, Worker
 
+from .periodic import Ticker
 from .queue import get_redis
 
 
@@ -31,6 +32,8 @@ def worker_command(burst: bool, queues: str) -> None:
     worker = AppWorker([Queue(q.strip(), connection=conn) for q in queues.split(",") if q.strip()],
                        connection=conn)
     click.echo(f"worker listening on {queues} ({'burst' if burst else 'continuous'})")
+    if not burst:  # periodic jobs: each slot is enqueued once across all workers
+        Ticker(conn).start()
     worker.work(burst=burst, with_scheduler=True)
 
 

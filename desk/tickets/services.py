@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..models import Category, Department, Note, Priority, Ticket, TicketStatus, User
-from .workflow import TransitionError, change_status, record_event
+from .workflow import TransitionError, change_status, record_event, signals
 
 S = TicketStatus
+#: sent as ``ticket_changed.send(ticket, field=..., old=..., new=...)`` (SLA recomputes deadlines)
+ticket_changed = signals.signal("ticket-changed")
 
 
 class TicketError(ValueError):
@@ -24,6 +26,7 @@ def _set_field(ticket: Ticket, actor: User | None, field: str, value, shown_old=
     record_event(ticket, actor, "field", field=field,
                  old=shown_old if shown_old is not None else old,
                  new=shown_new if shown_new is not None else value)
+    ticket_changed.send(ticket, field=field, old=old, new=value)
     return True
 
 

@@ -1,0 +1,56 @@
+"""Notifications: create once, count unread, mark read, e-mail the unsent ones."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Ticket, User, utcnow
+from ..models.notifications import Notification
+from .mail import send_mail
+
+
+def notify(user: User, ticket: Ticket | None, kind: str, level: int, text: str) -> Notification | None:
+    """Add a notification unless this user already has one for (ticket, kind, level)."""
+    ticket_id = ticket.id if ticket is not None else None
+    exists = db.session.scalar(db.select(Notification.id).where(
+        Notification.user_id == user.id, Notification.ticket_id == ticket_id,
+        Notification.kind == kind, Notification.level == level))
+    if exists is not None:
+        return None
+    note = Notification(user_id=user.id, ticket_id=ticket_id, kind=kind, level=level, text=text)
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(db.select(db.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user: User, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = None) -> int:
+    """Mark the user's notifications read (all unread when ``ids`` is None)."""
+    query = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    result = db.session.execute(query.values(read_at=at or utcnow()))
+    return result.rowcount or 0
+
+
+def email_pending(ids: list[int], subject_for) -> int:
+    """E-mail the given notifications that were not e-mailed yet; call after the commit
+    that created them, and commit afterwards (``emailed_at`` guards against resending)."""
+    sent = 0
+    for note in db.session.scalars(db.select(Notification).where(
+            Notification.id.in_(ids), Notification.emailed_at.is_(None))):
+        if note.user is None or not note.user.is_active_user:
+            continue
+        if send_mail(note.user.email, subject_for(note), note.text):
+            note.emailed_at = utcnow()
+            sent += 1
+    return sent

@@ -1,0 +1,101 @@
+"""SLA operations on a ticket: set, pause, resume and stop its deadlines.
+
+They run from the ticket signals (see :func:`desk.sla.init_sla`), inside the caller's
+transaction, and only change the ticket's columns (the caller flushes and commits).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..models import Ticket, TicketStatus
+from . import clock
+from .deadlines import compute_reaction_due, compute_resolution_due, shift_for_pause
+from .policies import terms_for
+from .store import get_calendar
+
+S = TicketStatus
+# The resolution clock stands still in these statuses; leaving them for an open status resumes it.
+PAUSING = frozenset({S.WAITING_RESIDENT, S.RESOLVED, S.NOT_APPEAL, S.SPAM})
+# Fields whose change may pick another policy or priority factor.
+POLICY_FIELDS = frozenset({"category_id", "department_id", "priority"})
+
+
+def compute_deadlines(ticket: Ticket) -> None:
+    """(Re)compute both deadlines from the creation time, the policy, the priority and the
+    working time already paused."""
+    calendar = get_calendar()
+    terms = terms_for(ticket)
+    created = ticket.created_at or clock.now()
+    ticket.reaction_due_at = compute_reaction_due(created, terms, ticket.priority or "normal", calendar)
+    ticket.resolution_due_at = compute_resolution_due(
+        created, terms, ticket.priority or "normal", calendar, timedelta(seconds=ticket.sla_paused_seconds or 0))
+
+
+def pause(ticket: Ticket, at: datetime) -> None:
+    if ticket.sla_paused_at is None:
+        ticket.sla_paused_at = at
+
+
+def resume(ticket: Ticket, at: datetime) -> None:
+    """Move the resolution deadline by the working time the ticket was paused."""
+    if ticket.sla_paused_at is None:
+        return
+    if ticket.resolution_due_at is not None:
+        ticket.resolution_due_at, paused = shift_for_pause(
+            ticket.resolution_due_at, ticket.sla_paused_at, at, get_calendar())
+        ticket.sla_paused_seconds = (ticket.sla_paused_seconds or 0) + int(paused.total_seconds())
+    ticket.sla_paused_at = None
+
+
+def record_reaction(ticket: Ticket, at: datetime) -> None:
+    """Stop the reaction clock once; a late reaction breaches the SLA."""
+    if ticket.reacted_at is not None:
+        return
+    ticket.reacted_at = at
+    if ticket.reaction_due_at is not None and at > ticket.reaction_due_at:
+        ticket.sla_breached = True
+
+
+def record_first_public_reply(ticket: Ticket, at: datetime) -> None:
+    """Called by the replies feature when the city's first public reply is posted."""
+    if ticket.first_reply_at is None:
+        ticket.first_reply_at = at
+    if terms_for(ticket).reaction_stops_at == "first_reply":
+        record_reaction(ticket, ticket.first_reply_at)
+
+
+def on_status_changed(ticket: Ticket, old: TicketStatus, new: TicketStatus) -> None:
+    now = clock.now()
+    if ticket.resolution_due_at is None and ticket.created_at is not None:
+        compute_deadlines(ticket)
+    if new is S.TRIAGED and ticket.triaged_at is not None and terms_for(ticket).reaction_stops_at == "routing":
+        record_reaction(ticket, ticket.triaged_at)
+    if new is S.RESOLVED:
+        resolved = ticket.resolved_at or now
+        stopped = ticket.sla_paused_at or resolved  # a waiting ticket's clock stopped earlier
+        if ticket.resolution_due_at is not None and stopped > ticket.resolution_due_at:
+            ticket.sla_breached = True
+        pause(ticket, resolved)
+    elif new in PAUSING:
+        pause(ticket, now)
+    elif new in (S.NEW, S.TRIAGED, S.IN_PROGRESS):
+        resume(ticket, now)
+    # closed / merged: the clock stays stopped where it is.
+
+
+def recompute_open_tickets(batch: int = 500) -> int:
+    """Recompute deadlines of all open tickets (a policy or the calendar changed); flushes."""
+    from ..extensions import db
+    from .deadlines import OPEN
+
+    count, last_id = 0, 0
+    while True:
+        tickets = db.session.scalars(db.select(Ticket).where(Ticket.status.in_(OPEN), Ticket.id > last_id)
+                                     .order_by(Ticket.id).limit(batch)).all()
+        if not tickets:
+            return count
+        for ticket in tickets:
+            compute_deadlines(ticket)
+        count += len(tickets)
+        last_id = tickets[-1].id
+        db.session.flush()
