@@ -1,0 +1,30 @@
+"""MAX webhook: ``POST /hooks/max/<account_id>``.
+
+MAX sends the subscription's secret in ``X-Max-Bot-Api-Secret``; it is compared in
+constant time with the account's ``webhook_secret`` credential. A verified body is
+stored and queued, and MAX gets its 200 at once (it retries anything else for up to
+8 hours; a repeat hits the stored event key and changes nothing).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import abort, request
+
+from ..channels.max import update_key
+from .views import account_or_404, bp, secret_matches, store_and_enqueue
+
+
+@bp.post("/max/<int:account_id>")
+def max_webhook(account_id: int):
+    account = account_or_404(account_id, "max")
+    expected = account.get_credentials().get("webhook_secret")
+    if not secret_matches(expected, request.headers.get("X-Max-Bot-Api-Secret")):
+        abort(403)
+    body = request.get_data()
+    try:
+        key = update_key(json.loads(body))
+    except ValueError:
+        key = None  # kept anyway: the worker files it as a dead letter
+    store_and_enqueue(account, body, key)
+    return {"ok": True}
