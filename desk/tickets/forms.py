@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .. import labels
@@ -16,7 +17,7 @@ from ..models import Category, Department, Priority, User
 from .permissions import BULK_ACTIONS
 
 TEXT_LIMIT = 5000
-NONE_CHOICE = ("", "—")
+NONE_CHOICE = SelectChoice("", "—")
 
 
 def optional_int(value) -> int | None:
@@ -30,7 +31,7 @@ def optional_int(value) -> int | None:
 
 
 def priority_choices() -> list[tuple[str, str]]:
-    return [(p.value, labels.label("priority", p.value)) for p in Priority]
+    return [SelectChoice(p.value, labels.label("priority", p.value)) for p in Priority]
 
 
 class ActionForm(FlaskForm):
@@ -81,10 +82,10 @@ class DraftForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     ticket_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
-    action = SelectField(choices=[(a, a) for a in BULK_ACTIONS])
+    action = SelectField(choices=[SelectChoice(a) for a in BULK_ACTIONS])
     department_id = IntegerField(validators=[Optional()])
     category_id = IntegerField(validators=[Optional()])
-    priority = SelectField(choices=[NONE_CHOICE] + [(p.value, p.value) for p in Priority], validators=[Optional()])
+    priority = SelectField(choices=[NONE_CHOICE] + [SelectChoice(p.value) for p in Priority], validators=[Optional()])
     target_id = IntegerField(validators=[Optional()])
     next = HiddenField()
 
@@ -98,13 +99,13 @@ def fill_choices(
 ) -> FlaskForm:
     """Give a card form its select options (the same lists serve every form)."""
     if hasattr(form, "department_id") and isinstance(form.department_id, SelectField):
-        form.department_id.choices = [NONE_CHOICE] + [(d.id, d.name) for d in departments]
+        form.department_id.choices = [NONE_CHOICE] + [SelectChoice(d.id, d.name) for d in departments]
     if hasattr(form, "category_id") and isinstance(form.category_id, SelectField):
-        form.category_id.choices = [NONE_CHOICE] + [(c.id, c.name) for c in categories]
+        form.category_id.choices = [NONE_CHOICE] + [SelectChoice(c.id, c.name) for c in categories]
     if isinstance(form, (RouteForm, PriorityForm)):
         form.priority.choices = priority_choices()
     if isinstance(form, AssigneeForm):
-        form.assignee_id.choices = [NONE_CHOICE] + [(u.id, u.display_name) for u in assignees or []]
+        form.assignee_id.choices = [NONE_CHOICE] + [SelectChoice(u.id, u.display_name) for u in assignees or []]
     if isinstance(form, StatusForm):
-        form.status.choices = [(s, labels.label("status", s)) for s in statuses or []]
+        form.status.choices = [SelectChoice(s, labels.label("status", s)) for s in statuses or []]
     return form
