@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "desk.tickets.views",
     "desk.sla.views",
     "desk.notify.views",
+    "desk.collectors_admin.views",
 ]
 
 

@@ -32,6 +32,7 @@ ADMIN_PAGES = [
     ("admin.categories", _l("Categories"), _l("Kinds of problems and their default departments")),
     ("admin.accounts", _l("Accounts"), _l("The city's accounts on the networks, and their access keys")),
     ("admin.tokens", _l("API tokens"), _l("Tokens for the JSON API")),
+    ("collectors.index", _l("Collectors"), _l("How each account's collector is doing, and the dead letters")),
 ]
 
 

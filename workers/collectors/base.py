@@ -9,6 +9,12 @@ A network module (``workers/collectors/<platform>.py``) provides:
   (raises on a payload it cannot understand: that update goes to the dead letters);
 - optionally ``parse_delivery(account, payload) -> list[dict]``: the raw updates in one
   webhook body (default: the body is one update).
+- optionally ``prepare(account, updates)``: called once per batch before ``normalize``
+  (VK resolves the batch's author names with one request); must not raise on faults.
+- optionally ``backfill(account, since, progress) -> ApplyCounts``: read history since
+  the aware datetime ``since``, committing as it goes; ``progress(done, total=None,
+  note="")`` draws the bar of ``flask collect backfill``;
+- optionally account ``settings["mode"] = "webhook"``: the periodic poll leaves it alone.
 
 This module applies the events through :mod:`desk.ingest` and keeps the cursor in the
 same transaction as the batch it covers: a crash at any point means the batch is read
@@ -66,6 +72,12 @@ class ApplyCounts:
     def items(self) -> int:
         return self.created + self.joined + self.edited
 
+    def add(self, other: "ApplyCounts") -> None:
+        for name in ("created", "joined", "duplicate", "edited", "posts", "deleted", "skipped", "dead"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.skip_reasons.items():
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + n
+
 
 def network_module(platform: str):
     return importlib.import_module(NETWORK_MODULES[platform])
@@ -122,6 +134,8 @@ def apply_events(events: list, counts: ApplyCounts) -> None:
 def apply_updates(account: Account, module, updates: list[dict], source: str, counts: ApplyCounts) -> None:
     """Normalise and apply raw updates; one that cannot be understood becomes a dead
     letter (the rest of the batch still lands)."""
+    if hasattr(module, "prepare"):
+        module.prepare(account, updates)
     for raw in updates:
         try:
             events = module.normalize(account, raw)
@@ -192,8 +206,7 @@ def poll_account(account_id: int, *, max_batches: int = 50, sleep: Callable[[flo
                 account = db.session.get(Account, account_id)
                 if attempt == 2:
                     raise
-        for name in ("created", "joined", "duplicate", "edited", "posts", "deleted", "skipped", "dead"):
-            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        total.add(counts)
         if not batch.more or not batch.updates:
             break
     return total
@@ -242,19 +255,96 @@ def sweep_pending_deliveries(older_than_seconds: int = 60) -> int:
 
 
 def replay_dead_letter(letter_id: int) -> ApplyCounts:
-    """Apply a dead letter's payload again (after a fix in the parser)."""
+    """Apply a dead letter's payload again (after a fix in the parser).
+
+    If it still fails, the letter stays pending with the new error (and ``dead`` = 1
+    in the counts) so the admin page shows why.
+    """
     letter = db.session.get(DeadLetter, letter_id)
     counts = ApplyCounts()
     if letter is None or letter.status != "pending" or letter.account is None:
         return counts
     module = network_module(letter.platform)
-    raw = json.loads(letter.payload)
-    updates = module.parse_delivery(letter.account, raw) \
-        if letter.source == "webhook" and hasattr(module, "parse_delivery") else [raw]
-    events = [e for u in updates for e in module.normalize(letter.account, u)]  # raises if still broken
-    apply_events(events, counts)
+    try:
+        raw = json.loads(letter.payload)
+        updates = module.parse_delivery(letter.account, raw) \
+            if letter.source == "webhook" and hasattr(module, "parse_delivery") else [raw]
+        events = [e for u in updates for e in module.normalize(letter.account, u)]
+        apply_events(events, counts)
+    except Exception as exc:  # noqa: BLE001 — still broken: keep it, with the new error
+        db.session.rollback()
+        letter = db.session.get(DeadLetter, letter_id)
+        letter.error = f"{exc.__class__.__name__}: {exc}"[:4000]
+        letter.replay_count += 1
+        db.session.commit()
+        return ApplyCounts(dead=1)
     letter.status = "replayed"
     letter.replayed_at = utcnow()
     letter.replay_count += 1
     db.session.commit()
     return counts
+
+
+# --- periodic jobs (registered in desk.periodic.PERIODIC_JOBS) --------------------------
+
+LOCK_PREFIX = "desk:collect-lock:"
+
+
+def is_polling(account: Account) -> bool:
+    """Whether the account is collected by polling: its network module has ``fetch`` and
+    the account is not switched to webhook delivery (``settings["mode"] == "webhook"``)."""
+    if (account.settings or {}).get("mode") == "webhook":
+        return False
+    try:
+        return hasattr(network_module(account.platform), "fetch")
+    except (KeyError, ModuleNotFoundError):
+        return False
+
+
+def poll_interval(account: Account) -> int:
+    configured = (account.settings or {}).get("poll_interval_seconds")
+    return int(configured or current_app.config.get("COLLECT_INTERVAL_SECONDS", 30))
+
+
+def poll_due_accounts(now: datetime | None = None) -> list[int]:
+    """Periodic job: enqueue a poll of every active polling account whose interval has
+    passed since its last run. Returns the account ids enqueued."""
+    from desk.queue import enqueue
+
+    now = now or utcnow()
+    last_runs = dict(db.session.execute(
+        db.select(CollectorState.account_id, CollectorState.last_run_at).where(CollectorState.stream == "main")
+    ).all())
+    due = []
+    for account in db.session.scalars(db.select(Account).where(Account.is_active.is_(True))).all():
+        last = last_runs.get(account.id)
+        if not is_polling(account):
+            continue
+        if last is None or (now - last).total_seconds() >= poll_interval(account) - 1:
+            due.append(account.id)
+    db.session.rollback()  # read-only; nothing to keep open while enqueueing
+    for account_id in due:
+        enqueue("workers.collectors.base.poll_account_job", account_id, job_timeout=600)
+    return due
+
+
+def poll_account_job(account_id: int) -> dict:
+    """RQ job: poll one account, never two polls of the same account at once (a second
+    getUpdates would cut the first one off with 409). A network fault is recorded on
+    the collector state and shown on the admin page; the job itself ends normally."""
+    from desk.queue import get_redis
+
+    lock = get_redis().lock(f"{LOCK_PREFIX}{account_id}", timeout=600, blocking=False)
+    if not lock.acquire(blocking=False):
+        return {"skipped": "another poll of this account is running"}
+    try:
+        counts = poll_account(account_id)
+        return {"created": counts.created, "joined": counts.joined, "duplicate": counts.duplicate,
+                "posts": counts.posts, "skipped": counts.skipped, "dead": counts.dead}
+    except ChannelError as exc:
+        return {"error": exc.description}
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 — expired lock: nothing to release
+            pass

@@ -1,0 +1,238 @@
+"""Import of the accounts registry from JSON, CSV or XLSX (``flask accounts import``).
+
+JSON is a list of objects with a nested section per network (see issue #3); CSV and
+XLSX flatten it with dots (``telegram.bot_token``). Each row creates or updates the
+account with the same (platform, name). A bad row is reported with its row number and
+field and skipped; the good rows still load. Secrets (any key with ``token`` or
+``secret`` in its name, and ``confirmation_code``) go encrypted into the credentials and
+never into messages. The service only flushes; the command commits.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .extensions import db
+from .models import Account, Department, Direction
+
+NETWORKS = ("telegram", "vk", "max", "ok")
+TOP_FIELDS = {"platform", "name", "direction", "department", "link", "is_active"}
+INT_FIELDS = {
+    "telegram": {"channel_id", "discussion_chat_id", "bot_id"},
+    "vk": {"group_id"},
+    "max": {"chat_id"},
+    "ok": set(),
+}
+LIST_FIELDS = {"mention_keywords"}
+REQUIRED_ON_CREATE = {"telegram": ("bot_token",), "vk": ("group_id",), "max": ("chat_id",), "ok": ("group_id",)}
+TELEGRAM_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class RowError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str  # created | updated | error
+    platform: str = ""
+    name: str = ""
+    field: str = ""
+    message: str = ""
+
+    def line(self) -> str:
+        if self.status == "error":
+            return f"row {self.row}: ERROR in field '{self.field}': {self.message}"
+        return f"row {self.row}: {self.status} {self.platform} account '{self.name}'"
+
+
+def is_secret(key: str) -> bool:
+    return "token" in key or "secret" in key or key in {"confirmation_code", "password"}
+
+
+# --- reading files -------------------------------------------------------------------
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def unflatten(flat: dict) -> dict:
+    """``{"telegram.bot_token": "x"}`` → ``{"telegram": {"bot_token": "x"}}``; empty cells dropped."""
+    row: dict = {}
+    for key, value in flat.items():
+        if key is None or _empty(value):
+            continue
+        key = str(key).strip()
+        if "." in key:
+            section, name = key.split(".", 1)
+            row.setdefault(section.strip(), {})[name.strip()] = value
+        else:
+            row[key] = value.strip() if isinstance(value, str) else value
+    return row
+
+
+def read_rows(path: str | Path) -> list[tuple[int, dict]]:
+    """(row number as a person sees it in the file, row as nested dict)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        if isinstance(data, dict):
+            data = data.get("accounts", [])
+        if not isinstance(data, list):
+            raise ValueError("the JSON file must hold a list of accounts")
+        return [(i, item if isinstance(item, dict) else {"__invalid__": item}) for i, item in enumerate(data, 1)]
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+            reader = csv.DictReader(fh, dialect=dialect)
+            return [(reader.line_num, unflatten(r)) for r in reader if any(not _empty(v) for v in r.values())]
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else None for h in next(rows, [])]
+        out = []
+        for number, values in enumerate(rows, 2):
+            if all(_empty(v) for v in values):
+                continue
+            out.append((number, unflatten(dict(zip(header, values)))))
+        return out
+    raise ValueError(f"unknown file type {suffix or '(none)'}: use .json, .csv or .xlsx")
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _as_int(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise RowError(field, "must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise RowError(field, "must be a whole number") from None
+
+
+def _as_list(value: Any, field: str) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return _as_list(json.loads(text), field)
+        except ValueError:
+            raise RowError(field, "is not a valid JSON list") from None
+    return [part.strip() for part in re.split(r"[;,]", text) if part.strip()]
+
+
+def _network_fields(platform: str, section: Any) -> tuple[dict, dict]:
+    """(settings, credentials) of one row's network section."""
+    if section is None:
+        return {}, {}
+    if not isinstance(section, dict):
+        raise RowError(platform, "must be an object of the network's fields")
+    settings, credentials = {}, {}
+    for key, value in section.items():
+        field = f"{platform}.{key}"
+        if _empty(value):
+            continue
+        if key in INT_FIELDS[platform]:
+            value = _as_int(value, field)
+        elif key in LIST_FIELDS:
+            value = _as_list(value, field)
+        elif isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        elif not isinstance(value, (int, list, dict)):
+            value = str(value).strip()
+        (credentials if is_secret(key) else settings)[key] = value
+    if platform == "telegram":
+        if "bot_token" in credentials and not TELEGRAM_TOKEN_RE.match(str(credentials["bot_token"])):
+            raise RowError("telegram.bot_token", "is not a bot token (expected <digits>:<secret>)")
+        if "webhook_secret" in credentials and not WEBHOOK_SECRET_RE.match(str(credentials["webhook_secret"])):
+            raise RowError("telegram.webhook_secret", "may hold only A-Z, a-z, 0-9, _ and - (1 to 256)")
+        if "username" in settings:
+            settings["username"] = str(settings["username"]).lstrip("@")
+            settings.setdefault("channel_username", settings["username"])
+    return settings, credentials
+
+
+def _department(name: Any) -> Department | None:
+    if _empty(name):
+        return None
+    dept = db.session.scalars(db.select(Department).where(Department.name == str(name).strip())).first()
+    if dept is None:
+        raise RowError("department", f"no department named '{str(name).strip()}'")
+    return dept
+
+
+def import_row(row: dict) -> tuple[str, Account]:
+    """Create or update one account from a nested row; raises :class:`RowError`."""
+    if "__invalid__" in row:
+        raise RowError("row", "must be an object")
+    platform = str(row.get("platform") or "").strip().lower()
+    if platform not in NETWORKS:
+        raise RowError("platform", f"must be one of {', '.join(NETWORKS)}")
+    name = str(row.get("name") or "").strip()
+    if not name or len(name) > 300:
+        raise RowError("name", "is required (up to 300 characters)")
+    direction = str(row.get("direction") or "").strip()
+    if direction not in Direction.values():
+        raise RowError("direction", f"must be one of {', '.join(Direction.values())}")
+    for key, value in row.items():
+        if key not in TOP_FIELDS and key != platform and key in NETWORKS and value:
+            raise RowError(f"{key}.*", f"does not apply to a {platform} account")
+        if key not in TOP_FIELDS and key not in NETWORKS:
+            raise RowError(key, "unknown column")
+    department = _department(row.get("department"))
+    settings, credentials = _network_fields(platform, row.get(platform))
+    account = db.session.scalars(db.select(Account).where(Account.platform == platform,
+                                                          Account.name == name)).first()
+    status = "updated"
+    if account is None:
+        missing = [k for k in REQUIRED_ON_CREATE[platform] if k not in settings and k not in credentials]
+        if missing:
+            raise RowError(f"{platform}.{missing[0]}", "is required for a new account")
+        account = Account(platform=platform, name=name, settings={})
+        db.session.add(account)
+        status = "created"
+    account.direction = direction
+    if department is not None:
+        account.department = department
+    if not _empty(row.get("link")):
+        account.link = str(row["link"]).strip()[:500]
+    elif not account.link and platform == "telegram" and settings.get("username"):
+        account.link = f"https://t.me/{settings['username']}"
+    account.settings = {**(account.settings or {}), **settings}
+    if credentials:
+        account.set_credentials({**account.get_credentials(), **credentials})
+    db.session.flush()
+    return status, account
+
+
+def import_rows(rows: Iterable[tuple[int, dict]]) -> list[RowResult]:
+    """Import every row. A row is fully checked before it touches the session, so a bad
+    one leaves no trace and the good ones still load."""
+    results = []
+    for number, row in rows:
+        try:
+            status, account = import_row(row)
+            results.append(RowResult(number, status, account.platform, account.name))
+        except RowError as exc:
+            results.append(RowResult(number, "error", field=exc.field, message=exc.message))
+    return results

@@ -1,0 +1,1 @@
+"""Admin page of the collectors: per-account health and the dead letters."""

@@ -1,0 +1,61 @@
+"""``/admin/collectors`` (administrators only): collector health and the dead letters,
+with Replay (queued for the worker) and Discard."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import DeadLetter, Role
+from ..queue import enqueue
+from . import services
+from .forms import ActionForm
+
+bp = Blueprint("collectors", __name__, url_prefix="/admin/collectors")
+PAYLOAD_SHOWN = 4000
+
+
+@bp.before_request
+def admins_only():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if current_user.role != Role.ADMIN.value:
+        abort(403)
+    return None
+
+
+def _pending_letter_or_404(letter_id: int) -> DeadLetter:
+    letter = db.session.get(DeadLetter, letter_id)
+    if letter is None or letter.status != "pending":
+        abort(404)
+    return letter
+
+
+@bp.get("/")
+def index():
+    return render_template("collectors_admin/index.html", rows=services.collector_rows(),
+                           letters=services.pending_dead_letters(), action=ActionForm(),
+                           payload_shown=PAYLOAD_SHOWN)
+
+
+@bp.post("/dead-letters/<int:letter_id>/replay")
+def replay(letter_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    letter = _pending_letter_or_404(letter_id)
+    enqueue("workers.collectors.base.replay_dead_letter", letter.id)
+    flash(_("Replay of dead letter %(id)s is queued; the list updates when the worker has run it.",
+            id=letter.id), "success")
+    return redirect(url_for("collectors.index"))
+
+
+@bp.post("/dead-letters/<int:letter_id>/discard")
+def discard(letter_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    letter = _pending_letter_or_404(letter_id)
+    services.discard_dead_letter(letter)
+    db.session.commit()
+    flash(_("Dead letter %(id)s discarded.", id=letter_id), "success")
+    return redirect(url_for("collectors.index"))

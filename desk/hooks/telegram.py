@@ -1,0 +1,38 @@
+"""``POST /hooks/telegram/<account_id>``: Telegram's webhook deliveries.
+
+The ``X-Telegram-Bot-Api-Secret-Token`` header must equal the account's
+``webhook_secret`` (constant-time): missing → 401, wrong → 403. The body is stored
+before answering and parsed by a job. A body that is not JSON is still stored and
+answered 200: Telegram would otherwise re-send it for hours, and the job turns it
+into a dead letter that an admin can see and replay.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import request
+
+from .views import account_or_404, bp, secret_matches, store_and_enqueue
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _update_id(body: bytes) -> str | None:
+    try:
+        update_id = json.loads(body).get("update_id")
+    except (ValueError, AttributeError):
+        return None
+    return str(update_id) if isinstance(update_id, int) else None
+
+
+@bp.post("/telegram/<int:account_id>")
+def telegram_webhook(account_id: int):
+    account = account_or_404(account_id, "telegram")
+    given = request.headers.get(SECRET_HEADER)
+    if given is None:
+        return {"ok": False, "description": "secret token required"}, 401
+    if not secret_matches(account.get_credentials().get("webhook_secret"), given):
+        return {"ok": False, "description": "wrong secret token"}, 403
+    body = request.get_data(cache=False)
+    store_and_enqueue(account, body, _update_id(body))
+    return {"ok": True}, 200
