@@ -1,0 +1,49 @@
+"""JSON errors of the API: one shape, ``{"error", "message", "fields"}``, everywhere."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error answered as JSON with ``status``; ``fields`` names the culprits."""
+
+    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.fields = fields or {}
+
+
+def bad_request(message: str, fields: dict[str, str] | None = None) -> ApiError:
+    return ApiError(400, "bad_request", message, fields)
+
+
+def unprocessable(message: str, fields: dict[str, str] | None = None) -> ApiError:
+    return ApiError(422, "validation_failed", message, fields)
+
+
+def error_response(status: int, error: str, message: str, fields: dict[str, str] | None = None):
+    response = jsonify(error=error, message=message, fields=fields or {})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="desk"'
+    return response
+
+
+# HTTP errors raised by shared helpers (``abort(404)`` in get_ticket_or_404) get a
+# machine-friendly code instead of werkzeug's English name.
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 422: "validation_failed"}
+
+
+def register_error_handlers(bp: Blueprint) -> None:
+    @bp.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        return error_response(exc.status, exc.error, exc.message, exc.fields)
+
+    @bp.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        return error_response(code, _CODES.get(code, "error"), exc.description or exc.name)
