@@ -1,6 +1,8 @@
 """The escalation job against a fake clock: warnings at 75%, breach, no duplicates, e-mail."""
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 
 import pytest
@@ -62,7 +64,7 @@ def test_warning_at_75_percent_then_breach_each_sent_once(routed):
     assert ticket.sla_breached and ticket.escalation_level == 2
     assert len(notices()) == 4
     assert not notices(user_id=people["other_head"].id)
-    assert f"#{ticket.id}" in breaches[0].text
+    assert f"№{ticket.id}" in breaches[0].text and "нарушен срок решения" in breaches[0].text
 
 
 def test_paused_and_closed_tickets_are_not_escalated(routed):
@@ -114,8 +116,9 @@ def test_notifications_are_emailed_once_through_a_real_smtp_server(routed, smtp_
     assert result["emailed"] == 2
     assert sorted(rcpt for m in smtp_server.messages for rcpt in m.rcpt_tos) == \
         ["assignee@city.test", "head@city.test"]
-    body = smtp_server.messages[0].content.decode()
-    assert f"#{ticket.id}" in body and "desk@city.test" in smtp_server.messages[0].mail_from
+    mail = email.message_from_bytes(smtp_server.messages[0].content, policy=email.policy.default)
+    assert f"№{ticket.id}" in mail["Subject"] and mail["From"] == "desk@city.test"
+    assert ticket.subject[:30] in mail.get_content()
     assert all(n.emailed_at is not None for n in notices())
 
 
@@ -123,3 +126,13 @@ def test_without_a_mail_server_notices_stay_in_the_desk(routed, app):
     app.config["MAIL_SERVER"] = ""
     result = escalate(local(2025, 3, 17, 12).isoformat())
     assert result["notifications"] == 2 and result["emailed"] == 0
+
+
+def test_notice_speaks_the_recipients_language(routed, make):
+    ticket, people = routed
+    english = make.user(Role.DEPARTMENT_HEAD, department=ticket.department, locale="en")
+    escalate(local(2025, 3, 17, 12).isoformat())
+    by_user = {n.user_id: n.text for n in notices(kind="resolution_warning")}
+    assert "подходит срок решения" in by_user[people["head"].id]
+    assert "17.03.2025" in by_user[people["head"].id] or "18.03.2025 18:00" in by_user[people["head"].id]
+    assert "resolution deadline is near" in by_user[english.id]
