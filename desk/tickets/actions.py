@@ -22,22 +22,22 @@ from .workflow import change_status
 S = TicketStatus
 
 
-def find_department(department_id: int | None) -> Department | None:
-    if department_id is None:
+def _find_active(model, row_id: int | None, missing: str):
+    """An active department/category by id; None when none was chosen."""
+    if row_id is None:
         return None
-    department = db.session.get(Department, department_id)
-    if department is None or not department.is_active:
-        raise TicketError(_("No such department."))
-    return department
+    row = db.session.get(model, row_id)
+    if row is None or not row.is_active:
+        raise TicketError(missing)
+    return row
+
+
+def find_department(department_id: int | None) -> Department | None:
+    return _find_active(Department, department_id, _("No such department."))
 
 
 def find_category(category_id: int | None) -> Category | None:
-    if category_id is None:
-        return None
-    category = db.session.get(Category, category_id)
-    if category is None or not category.is_active:
-        raise TicketError(_("No such category."))
-    return category
+    return _find_active(Category, category_id, _("No such category."))
 
 
 def find_target(target_id: int | None, user: User) -> Ticket:
