@@ -22,6 +22,7 @@ PERIODIC_JOBS: list[tuple[str, int]] = [
     ("workers.sla.escalate", 300),
     ("workers.collectors.base.poll_due_accounts", 30),  # each account per COLLECT_INTERVAL_SECONDS
     ("workers.collectors.base.sweep_pending_deliveries", 60),
+    ("workers.collectors.vk.collect_all_mentions", 600),  # VK newsfeed.search per account
 ]
 TICK_SECONDS = 20
 

@@ -1,0 +1,146 @@
+"""A thin synchronous client of the VK API (``/method/<name>``, v5.199) and the Bots Long Poll.
+
+Every call is one POST of form data; the answer is ``{"response": ...}`` or, with HTTP
+200, ``{"error": {error_code, error_msg, ...}}``. Errors map to :mod:`desk.channels.errors`:
+rate and flood limits (6, 9), VK's own failures (1, 10) and HTTP 5xx are retryable;
+everything else (bad token 5, access 15/27/28, daily quota 29, bad parameter 100, closed
+comments 213 …) is permanent: a person has to act. Tokens travel only in the request body: never in a URL, a log line or an
+error text. Calls are spaced per token (VK allows about 20 rps for a community token and
+3 rps for a user or service token), so one process does not trip the limit by itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from typing import Any
+
+from .errors import MalformedResponse, PermanentError, RetryableError
+from .http import HttpTransport
+
+API_VERSION = "5.199"
+GROUP_RPS = 20.0
+USER_RPS = 3.0
+RETRYABLE_CODES = {1, 6, 9, 10}
+RATE_LIMIT_CODES = {6, 9}
+
+_spacing_lock = threading.Lock()
+_last_call: dict[str, float] = {}
+
+
+def _token_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _wait_turn(token: str, rps: float) -> None:
+    """Sleep until this token may call again (process-local spacing of calls)."""
+    if rps <= 0:
+        return
+    key = _token_key(token)
+    with _spacing_lock:
+        now = time.monotonic()
+        # A tenth more than 1/rps: arrival jitter must not put two calls in one VK second.
+        slot = max(now, _last_call.get(key, 0.0) + 1.1 / rps)
+        _last_call[key] = slot
+    if slot > now:
+        time.sleep(slot - now)
+
+
+def api_error(error: dict, token: str | None = None) -> RetryableError | PermanentError:
+    """The exception for a VK ``error`` object; the token is scrubbed from the text."""
+    code = error.get("error_code")
+    message = str(error.get("error_msg") or "unknown error")
+    if token:
+        message = message.replace(token, "***")
+    description = f"VK error {code}: {message}"
+    if code in RETRYABLE_CODES:
+        retry_after = 1.0 if code in RATE_LIMIT_CODES else None
+        return RetryableError(description, code=code, retry_after=retry_after)
+    return PermanentError(description, code=code)
+
+
+class VKClient:
+    """One token's view of the API. Use as a context manager (closes the HTTP client)."""
+
+    def __init__(self, base_url: str, token: str, *, rps: float = GROUP_RPS,
+                 transport: HttpTransport | None = None):
+        if not token:
+            raise PermanentError("VK token is not configured")
+        self._token = token
+        self.rps = rps
+        self.transport = transport or HttpTransport(base_url)
+
+    def __enter__(self) -> "VKClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<VKClient {self.transport.base_url}>"
+
+    def call(self, method: str, *, idempotent: bool = True, **params: Any) -> Any:
+        """Call one API method once; returns ``response`` or raises a channel error."""
+        data = {k: _form_value(v) for k, v in params.items() if v is not None}
+        data["access_token"] = self._token
+        data["v"] = API_VERSION
+        _wait_turn(self._token, self.rps)
+        _status, body = self.transport.call("POST", f"/method/{method}", data=data, idempotent=idempotent)
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"VK {method}: unexpected body")
+        if "error" in body:
+            raise api_error(body["error"] if isinstance(body["error"], dict) else {}, self._token)
+        if "response" not in body:
+            raise MalformedResponse(f"VK {method}: no response field")
+        return body["response"]
+
+    # --- the methods the desk uses -------------------------------------------------
+
+    def users_get(self, user_ids: list[int]) -> list[dict]:
+        return self.call("users.get", user_ids=",".join(str(i) for i in user_ids))
+
+    def groups_get_by_id(self, group_ids: list[int], fields: str = "") -> list[dict]:
+        """Communities by id; 5.199 wraps them as ``{"groups": [...], "profiles": []}``."""
+        response = self.call("groups.getById", group_ids=",".join(str(abs(i)) for i in group_ids),
+                             fields=fields or None)
+        return response["groups"] if isinstance(response, dict) else response
+
+    def get_long_poll_server(self, group_id: int) -> dict:
+        return self.call("groups.getLongPollServer", group_id=group_id)
+
+    def long_poll(self, server: str, key: str, ts: str, wait: int) -> dict:
+        """One ``a_check`` request to the Bots Long Poll server (``failed`` is returned, not raised)."""
+        _status, body = self.transport.call("GET", server, params={"act": "a_check", "key": key, "ts": ts,
+                                                                   "wait": wait})
+        if not isinstance(body, dict) or ("failed" not in body and ("ts" not in body or "updates" not in body)):
+            raise MalformedResponse("VK long poll: unexpected body")
+        return body
+
+    def wall_get(self, owner_id: int, *, offset: int = 0, count: int = 100) -> dict:
+        return self.call("wall.get", owner_id=owner_id, offset=offset, count=count)
+
+    def wall_get_comments(self, owner_id: int, post_id: int, *, offset: int = 0, count: int = 100,
+                          comment_id: int | None = None, sort: str = "asc",
+                          thread_items_count: int = 10) -> dict:
+        return self.call("wall.getComments", owner_id=owner_id, post_id=post_id, offset=offset, count=count,
+                         comment_id=comment_id, sort=sort,
+                         thread_items_count=None if comment_id else thread_items_count)
+
+    def newsfeed_search(self, q: str, *, start_time: int | None = None, start_from: str | None = None,
+                        count: int = 200) -> dict:
+        return self.call("newsfeed.search", q=q, start_time=start_time, start_from=start_from, count=count)
+
+    def create_comment(self, owner_id: int, post_id: int, message: str, *, from_group: int | None = None,
+                       reply_to_comment: int | None = None, guid: str | None = None) -> dict:
+        """Post a comment; ``guid`` makes a repeat of the same request harmless on VK's side."""
+        return self.call("wall.createComment", idempotent=guid is not None, owner_id=owner_id, post_id=post_id,
+                         message=message, from_group=from_group, reply_to_comment=reply_to_comment, guid=guid)
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)

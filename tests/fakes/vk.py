@@ -1,0 +1,453 @@
+"""A strict fake of the VK API over real HTTP on 127.0.0.1, and a Callback API sender.
+
+:class:`FakeVK` serves ``/method/<name>`` (form data or query; ``access_token`` and
+``v=5.199`` required) and a Bots Long Poll server at ``/lp/<group_id>``. Like VK it
+answers errors with HTTP 200 and ``{"error": {error_code, error_msg, request_params}}``,
+refuses a community token where VK does (error 27) and a service token where VK does
+(error 28), limits requests per token per second (error 6), and injects faults (errors
+6, 9, 10, HTTP 5xx, truncated JSON) from a seeded RNG or on demand (the shared
+:class:`tests.fakes.server.FakeServer` plumbing). Every API call is recorded in
+``calls`` (without the token) so tests can count them.
+
+:class:`CallbackSender` plays VK's side of the Callback API: it confirms the server
+first and only then delivers events with ``secret`` and ``event_id``, and can deliver
+the same ``event_id`` again with ``X-Retry-Counter``.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from werkzeug.wrappers import Request, Response
+
+from .server import FakeServer, json_response
+
+API_VERSION = "5.199"
+FAULT_KINDS = ("error6", "error9", "error10", "500", "503", "truncated")
+ERROR_TEXT = {
+    5: "User authorization failed: invalid access_token (4).",
+    6: "Too many requests per second",
+    9: "Flood control",
+    10: "Internal server error",
+    15: "Access denied",
+    27: "Group authorization failed: method is unavailable with group auth.",
+    28: "Application authorization failed: method is unavailable with service token.",
+    100: "One of the parameters specified was missing or invalid",
+    213: "Access to status replies denied",
+}
+# Which token types each method accepts (VK's "access types").
+ACCESS = {
+    "users.get": {"user", "group", "service"},
+    "groups.getById": {"user", "group", "service"},
+    "groups.getLongPollServer": {"group"},
+    "wall.get": {"user", "service"},
+    "wall.getComments": {"user", "service"},
+    "newsfeed.search": {"user", "service"},
+    "wall.createComment": {"user", "group"},
+}
+
+
+class VKError(Exception):
+    def __init__(self, code: int, detail: str = ""):
+        super().__init__(code)
+        self.code = code
+        self.message = ERROR_TEXT.get(code, "Unknown error") + (f": {detail}" if detail else "")
+
+
+@dataclass
+class Token:
+    kind: str  # group | user | service
+    group_id: int | None = None
+
+
+class FakeVK(FakeServer):
+    """The fake API; ``with FakeVK() as vk: app.config["VK_API_BASE"] = vk.url``.
+
+    Faults (:meth:`fail_next`, :meth:`fail_randomly`) are VK's ``error6``/``error9``/
+    ``error10`` bodies, HTTP ``500``/``503`` and ``truncated`` JSON.
+    """
+
+    def __init__(self, *, seed: int = 1, rate_limits: dict[str, float] | None = None, lp_max_wait: float = 1.0):
+        super().__init__(seed)
+        self.rate_limits = {"group": 20, "user": 3, "service": 3, **(rate_limits or {})}
+        self.lp_max_wait = lp_max_wait
+        self.tokens: dict[str, Token] = {}
+        self.groups: dict[int, dict] = {}
+        self.users: dict[int, dict] = {}
+        self.posts: dict[tuple[int, int], dict] = {}
+        self.comments: dict[tuple[int, int], list[dict]] = defaultdict(list)  # top level, with "_replies"
+        self.feed: list[dict] = []  # posts anywhere on VK, for newsfeed.search
+        self.calls: list[tuple[str, dict]] = []
+        self.created_comments: list[dict] = []
+        self._guids: dict[str, dict] = {}
+        self._recent: dict[str, deque] = defaultdict(deque)
+        self._next_comment_id = 1000
+        self._lp: dict[int, dict] = {}
+        self._lp_changed = threading.Condition(self.lock)
+
+    def stop(self) -> None:
+        with self.lock:
+            self._lp_changed.notify_all()
+        super().stop()
+
+    # --- world setup -----------------------------------------------------------------
+
+    def add_token(self, token: str, kind: str, group_id: int | None = None) -> None:
+        assert kind in ("group", "user", "service")
+        self.tokens[token] = Token(kind, group_id)
+
+    def add_group(self, group_id: int, name: str, screen_name: str = "", members_count: int = 0) -> None:
+        self.groups[group_id] = {"id": group_id, "name": name, "screen_name": screen_name or f"club{group_id}",
+                                 "is_closed": 0, "type": "page", "members_count": members_count}
+
+    def add_user(self, user_id: int, first_name: str, last_name: str) -> None:
+        self.users[user_id] = {"id": user_id, "first_name": first_name, "last_name": last_name,
+                               "can_access_closed": True, "is_closed": False}
+
+    def add_post(self, owner_id: int, post_id: int, text: str, date: int, *, from_id: int | None = None,
+                 is_pinned: bool = False, comments_closed: bool = False) -> dict:
+        post = {"id": post_id, "owner_id": owner_id, "from_id": from_id if from_id is not None else owner_id,
+                "date": date, "text": text, "post_type": "post", "comments": {"count": 0},
+                "is_pinned": 1 if is_pinned else 0, "_closed": comments_closed}
+        with self.lock:
+            self.posts[(owner_id, post_id)] = post
+        return post
+
+    def add_comment(self, owner_id: int, post_id: int, from_id: int, text: str, date: int, *,
+                    reply_to: int | None = None, comment_id: int | None = None) -> dict:
+        """A comment on a post; ``reply_to`` makes it a reply in that comment's thread."""
+        with self.lock:
+            if comment_id is None:
+                self._next_comment_id += 1
+                comment_id = self._next_comment_id
+            comment = {"id": comment_id, "from_id": from_id, "date": date, "text": text, "post_id": post_id,
+                       "owner_id": owner_id, "parents_stack": []}
+            if reply_to is None:
+                comment["_replies"] = []
+                self.comments[(owner_id, post_id)].append(comment)
+            else:
+                parent = self._find_comment(owner_id, post_id, reply_to)
+                comment["parents_stack"] = [parent["id"]]
+                comment["reply_to_comment"] = reply_to
+                parent["_replies"].append(comment)
+            self.posts[(owner_id, post_id)]["comments"]["count"] += 1
+        return _public(comment)
+
+    def add_feed_post(self, owner_id: int, post_id: int, text: str, date: int, from_id: int | None = None) -> dict:
+        post = {"id": post_id, "owner_id": owner_id, "from_id": from_id if from_id is not None else owner_id,
+                "date": date, "text": text, "post_type": "post"}
+        with self.lock:
+            self.feed.append(post)
+        return post
+
+    # --- inspection ------------------------------------------------------------------
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for name, _ in self.calls if name == method)
+
+    def params_of(self, method: str) -> list[dict]:
+        with self.lock:
+            return [params for name, params in self.calls if name == method]
+
+    # --- the long poll server --------------------------------------------------------
+
+    def _longpoll(self, group_id: int) -> dict:
+        if group_id not in self._lp:
+            self._lp[group_id] = {"key": self._new_key(), "events": [], "base": 1000, "fail": deque()}
+        return self._lp[group_id]
+
+    def dispatch(self, request: Request) -> Response:
+        parts = request.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] not in ("method", "lp"):
+            return Response("not found", status=404)
+        params = {**request.args.to_dict(), **request.form.to_dict()}
+        fault = self.draw_fault()
+        if fault in ("500", "503"):
+            return Response("<html>Bad Gateway</html>", status=int(fault), mimetype="text/html")
+        if parts[0] == "lp":
+            if fault and fault.startswith("error"):
+                # API error bodies exist only on /method: keep this fault for the next call there.
+                with self.lock:
+                    self.faults_served.pop()
+                    self.faults.forced.insert(0, fault)
+                fault = None
+            payload: Any = self._a_check(int(parts[1]), params)
+        elif fault in ("error6", "error9", "error10"):
+            code = int(fault[5:])
+            payload = _error(code, ERROR_TEXT[code], parts[1], params)
+        else:
+            try:
+                payload = {"response": self._method(parts[1], params)}
+            except VKError as exc:
+                payload = _error(exc.code, exc.message, parts[1], params)
+        return json_response(payload, truncated=fault == "truncated")
+
+    def _new_key(self) -> str:
+        return "%040x" % self.rng.getrandbits(160)
+
+    def push_event(self, group_id: int, event_type: str, obj: dict) -> dict:
+        """Queue an event for the Bots Long Poll (the callback envelope without secret)."""
+        event = {"type": event_type, "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+                 "object": obj, "group_id": group_id}
+        with self.lock:
+            self._longpoll(group_id)["events"].append(event)
+            self._lp_changed.notify_all()
+        return event
+
+    def longpoll_fail(self, group_id: int, failed: int, ts: int | None = None) -> None:
+        """The next ``a_check`` answers ``{"failed": failed}`` (2 and 3 also expire the key;
+        1 carries ``ts``, by default the newest one: older history is lost, as on VK)."""
+        with self.lock:
+            self._longpoll(group_id)["fail"].append((failed, ts))
+
+    def longpoll_head(self, group_id: int) -> int:
+        with self.lock:
+            lp = self._longpoll(group_id)
+            return lp["base"] + len(lp["events"])
+
+    def _a_check(self, group_id: int, query: dict) -> dict:
+        with self.lock:
+            lp = self._longpoll(group_id)
+            head = lp["base"] + len(lp["events"])
+            if lp["fail"]:
+                failed, ts = lp["fail"].popleft()
+                if failed in (2, 3):
+                    lp["key"] = self._new_key()
+                return {"failed": 1, "ts": str(ts if ts is not None else head)} if failed == 1 else {"failed": failed}
+            if query.get("act") != "a_check" or query.get("key") != lp["key"]:
+                return {"failed": 2}
+            try:
+                ts = int(query.get("ts", ""))
+            except ValueError:
+                return {"failed": 1, "ts": str(head)}
+            if ts < lp["base"] or ts > head:
+                return {"failed": 1, "ts": str(head)}
+            wait = min(float(query.get("wait") or 0), self.lp_max_wait)
+            deadline = time.monotonic() + wait
+            while ts == lp["base"] + len(lp["events"]) and time.monotonic() < deadline:
+                self._lp_changed.wait(deadline - time.monotonic())
+            events = lp["events"][ts - lp["base"]:]
+            return {"ts": str(ts + len(events)), "updates": events}
+
+    # --- /method ---------------------------------------------------------------------
+
+    def _method(self, name: str, params: dict) -> Any:
+        token_value = params.pop("access_token", None)
+        if not token_value:
+            raise VKError(5, "no access_token passed.")
+        token = self.tokens.get(token_value)
+        if token is None:
+            raise VKError(5)
+        if params.get("v") is None:
+            raise VKError(100, "v is required")
+        if params["v"] != API_VERSION:
+            raise VKError(100, f"this fake speaks only v={API_VERSION}")
+        self._rate_limit(token_value, token)
+        with self.lock:
+            self.calls.append((name, dict(params)))
+        handler = getattr(self, "m_" + name.replace(".", "_"), None)
+        if handler is None:
+            raise VKError(100, f"method {name} is not implemented by the fake")
+        allowed = ACCESS[name]
+        if token.kind not in allowed:
+            raise VKError(27 if token.kind == "group" else 28 if token.kind == "service" else 15)
+        return handler(token, params)
+
+    def _rate_limit(self, value: str, token: Token) -> None:
+        limit = self.rate_limits[token.kind]
+        now = time.monotonic()
+        with self.lock:
+            recent = self._recent[value]
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= limit:
+                raise VKError(6)
+            recent.append(now)
+
+    def m_users_get(self, token: Token, p: dict) -> list[dict]:
+        ids = _ids(p.get("user_ids", ""))
+        if len(ids) > 1000:
+            raise VKError(100, "user_ids is too long")
+        return [dict(self.users.get(i) or {"id": i, "first_name": "DELETED", "last_name": "",
+                                            "deactivated": "deleted"}) for i in ids]
+
+    def m_groups_getById(self, token: Token, p: dict) -> dict:
+        ids = _ids(p.get("group_ids") or p.get("group_id") or "")
+        if not ids:
+            raise VKError(100, "group_ids is undefined")
+        fields = set((p.get("fields") or "").split(","))
+        groups = []
+        for gid in ids:
+            if gid not in self.groups:
+                raise VKError(100, "group_ids is invalid")
+            group = dict(self.groups[gid])
+            if "members_count" not in fields:
+                group.pop("members_count")
+            groups.append(group)
+        return {"groups": groups, "profiles": []}
+
+    def m_groups_getLongPollServer(self, token: Token, p: dict) -> dict:
+        group_id = int(p.get("group_id") or 0)
+        if not group_id:
+            raise VKError(100, "group_id is undefined")
+        if group_id != token.group_id:
+            raise VKError(15)
+        with self.lock:
+            lp = self._longpoll(group_id)
+            return {"key": lp["key"], "server": f"{self.url}/lp/{group_id}",
+                    "ts": str(lp["base"] + len(lp["events"]))}
+
+    def m_wall_get(self, token: Token, p: dict) -> dict:
+        owner_id = int(p.get("owner_id") or 0)
+        offset, count = _page(p, 100)
+        with self.lock:
+            posts = sorted((post for (owner, _), post in self.posts.items() if owner == owner_id),
+                           key=lambda post: (not post["is_pinned"], -post["id"]))
+            return {"count": len(posts), "items": [_public(post) for post in posts[offset:offset + count]]}
+
+    def m_wall_getComments(self, token: Token, p: dict) -> dict:
+        owner_id, post_id = int(p.get("owner_id") or 0), int(p.get("post_id") or 0)
+        offset, count = _page(p, 100)
+        thread_items = int(p.get("thread_items_count") or 0)
+        if thread_items > 10:
+            raise VKError(100, "thread_items_count should be less or equal 10")
+        with self.lock:
+            if (owner_id, post_id) not in self.posts:
+                raise VKError(100, "post_id is invalid")
+            if p.get("comment_id"):
+                level = self._find_comment(owner_id, post_id, int(p["comment_id"]))["_replies"]
+            else:
+                level = self.comments[(owner_id, post_id)]
+            level = level if p.get("sort", "asc") != "desc" else list(reversed(level))
+            items = []
+            for comment in level[offset:offset + count]:
+                item = _public(comment)
+                if "_replies" in comment:
+                    replies = comment["_replies"]
+                    item["thread"] = {"count": len(replies), "items": [_public(r) for r in replies[:thread_items]],
+                                      "can_post": True, "groups_can_post": True}
+                items.append(item)
+            return {"count": self.posts[(owner_id, post_id)]["comments"]["count"], "items": items,
+                    "current_level_count": len(level), "can_post": True, "show_reply_button": True,
+                    "groups_can_post": True}
+
+    def m_newsfeed_search(self, token: Token, p: dict) -> dict:
+        q = (p.get("q") or "").lower()
+        count = min(int(p.get("count") or 30), 200)
+        start = int(p.get("start_from") or 0)
+        start_time = int(p.get("start_time") or 0)
+        with self.lock:
+            found = sorted((post for post in self.feed if q and q in post["text"].lower()
+                            and post["date"] >= start_time), key=lambda post: -post["date"])
+        page = found[start:start + count]
+        response = {"items": [dict(post) for post in page], "count": len(page), "total_count": len(found)}
+        if start + count < len(found):
+            response["next_from"] = str(start + count)
+        return response
+
+    def m_wall_createComment(self, token: Token, p: dict) -> dict:
+        owner_id, post_id = int(p.get("owner_id") or 0), int(p.get("post_id") or 0)
+        with self.lock:
+            guid = p.get("guid")
+            if guid and guid in self._guids:
+                return self._guids[guid]
+            post = self.posts.get((owner_id, post_id))
+            if post is None:
+                raise VKError(100, "post_id is invalid")
+            if post["_closed"]:
+                raise VKError(213)
+            from_id = -token.group_id if token.kind == "group" or p.get("from_group") else 1
+            reply_to = int(p["reply_to_comment"]) if p.get("reply_to_comment") else None
+            comment = self.add_comment(owner_id, post_id, from_id, p.get("message", ""), int(time.time()),
+                                       reply_to=reply_to)
+            self.created_comments.append(dict(p))
+            result = {"comment_id": comment["id"], "parents_stack": comment["parents_stack"]}
+            if guid:
+                self._guids[guid] = result
+            return result
+
+    def _find_comment(self, owner_id: int, post_id: int, comment_id: int) -> dict:
+        for comment in self.comments[(owner_id, post_id)]:
+            if comment["id"] == comment_id:
+                return comment
+        raise VKError(100, "comment_id is invalid")
+
+
+def _public(obj: dict) -> dict:
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+def _ids(value: str) -> list[int]:
+    return [int(part) for part in str(value).split(",") if part.strip()]
+
+
+def _page(p: dict, limit: int) -> tuple[int, int]:
+    offset, count = int(p.get("offset") or 0), int(p.get("count") or 20)
+    if count > limit or count < 0 or offset < 0:
+        raise VKError(100, f"count should be less or equal {limit}")
+    return offset, count
+
+
+def _error(code: int, message: str, method: str, params: dict) -> dict:
+    request_params = [{"key": "method", "value": method}] + [
+        {"key": k, "value": str(v)} for k, v in params.items() if k != "access_token"]
+    return {"error": {"error_code": code, "error_msg": message, "request_params": request_params}}
+
+
+class CallbackSender:
+    """VK's side of the Callback API for one community and one server URL."""
+
+    def __init__(self, url: str, *, group_id: int, secret: str | None, confirmation_code: str, seed: int = 7):
+        self.url = url
+        self.group_id = group_id
+        self.secret = secret
+        self.confirmation_code = confirmation_code
+        self.rng = random.Random(seed)
+        self.confirmed = False
+        self.deliveries: list[tuple[dict, httpx.Response]] = []
+        self.http = httpx.Client(timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def confirm(self) -> httpx.Response:
+        """The handshake: the server must answer with exactly the confirmation code."""
+        response = self.http.post(self.url, json={"type": "confirmation", "group_id": self.group_id})
+        self.confirmed = response.status_code == 200 and response.text == self.confirmation_code
+        return response
+
+    def event(self, event_type: str, obj: dict) -> dict:
+        body = {"type": event_type, "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+                "object": obj, "group_id": self.group_id}
+        if self.secret is not None:
+            body["secret"] = self.secret
+        return body
+
+    def deliver(self, body: dict, retry: int = 0) -> httpx.Response:
+        """POST one event body; ``retry > 0`` is a re-delivery with ``X-Retry-Counter``."""
+        if not self.confirmed:
+            raise RuntimeError("VK sends events only to a server that answered the confirmation")
+        headers = {"X-Retry-Counter": str(retry)} if retry else {}
+        response = self.http.post(self.url, json=body, headers=headers)
+        self.deliveries.append((body, response))
+        return response
+
+    def send(self, event_type: str, obj: dict, *, repeats: int = 0) -> dict:
+        """Deliver a new event, then ``repeats`` re-deliveries of the same ``event_id``;
+        like VK, also re-deliver while the answer is not ``ok`` (up to 5 times)."""
+        body = self.event(event_type, obj)
+        response = self.deliver(body)
+        retry = 0
+        while retry < 5 and (response.status_code != 200 or response.text != "ok"):
+            retry += 1
+            response = self.deliver(body, retry)
+        for _ in range(repeats):
+            retry += 1
+            self.deliver(body, retry)
+        return body

@@ -1,0 +1,307 @@
+"""VK collector: Callback API deliveries, Bots Long Poll, author names, normalisation rules.
+
+Account credentials: ``group_token`` (long poll, users.get), ``service_token`` (wall.get,
+wall.getComments, newsfeed.search: VK refuses a community token there), ``callback_secret``
+and ``confirmation_code`` (the webhook, see :mod:`desk.hooks.vk`). Settings: ``group_id``,
+``mention_keywords``.
+
+Comment ids are unique per wall, so a comment's ``external_id`` is
+``"<owner_id>_<comment id>"``; its ``thread_ref``/``post_ref`` is the post,
+``"<owner_id>_<post id>"`` (also the :class:`PostSeen` id of ``wall_post_new``). A direct
+message's thread is ``dm:<peer_id>``. Backfill and mentions live in
+:mod:`workers.collectors.vk_history` and are re-exported here.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, TypeVar
+
+from flask import current_app
+
+from desk.channels.errors import ChannelError, MalformedResponse, PermanentError, RetryableError
+from desk.channels.events import (ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen,
+                                  Skipped)
+from desk.channels.http import with_retries
+from desk.channels.vk import GROUP_RPS, USER_RPS, VKClient
+from desk.models import Account, utcnow
+from desk.queue import get_redis
+
+from .base import PollBatch
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MENTION = "mention"  # our own envelope type for a newsfeed.search hit (see vk_history)
+NAME_KEY = "vk:name:{}"
+USERS_PER_CALL = 1000
+GROUPS_PER_CALL = 500
+LONG_POLL_ROUNDS = 4
+
+_clients: dict[tuple[str, str], VKClient] = {}
+
+
+# --- clients and retries --------------------------------------------------------------------
+
+
+def group_id_of(account: Account) -> int:
+    value = (account.settings or {}).get("group_id")
+    if not value:
+        raise PermanentError("the VK account has no group_id setting")
+    return abs(int(value))
+
+
+def client_for(account: Account, config: Mapping, kind: str = "group") -> VKClient:
+    """A cached client per (API base, token); ``kind`` is ``group`` or ``service``."""
+    token = account.get_credentials().get(f"{kind}_token") or ""
+    if not token:
+        raise PermanentError(f"the VK account has no {kind}_token")
+    key = (config["VK_API_BASE"], token)
+    client = _clients.get(key)
+    if client is None:
+        rps = float(config.get("VK_GROUP_RPS", GROUP_RPS) if kind == "group" else config.get("VK_USER_RPS", USER_RPS))
+        client = _clients[key] = VKClient(config["VK_API_BASE"], token, rps=rps)
+    return client
+
+
+def retrying(call: Callable[[], T], config: Mapping | None = None) -> T:
+    """Run one API call with the desk's backoff (errors 6/9/10, 5xx, truncated bodies)."""
+    config = config if config is not None else current_app.config
+    return with_retries(call, attempts=int(config.get("VK_RETRY_ATTEMPTS", 5)),
+                        base_delay=float(config.get("VK_RETRY_BASE_DELAY", 0.5)))
+
+
+# --- Bots Long Poll ---------------------------------------------------------------------------
+
+
+def fetch(account: Account, cursor: str | None, config: Mapping) -> PollBatch:
+    """One long-poll request; the cursor is ``{"server", "key", "ts"}`` as JSON.
+
+    ``failed`` 1: continue with the ts VK gives; 2: the key expired, get a new one and
+    keep our ts; 3: events were lost, get a new key and ts (backfill can fill the gap).
+    """
+    group_id = group_id_of(account)
+    api = client_for(account, config, "group")
+    state: dict[str, Any] = json.loads(cursor) if cursor else {}
+    wait = int(config.get("VK_LONG_POLL_WAIT", 25))
+    for _ in range(LONG_POLL_ROUNDS):
+        if not state.get("key") or not state.get("server"):
+            server = api.get_long_poll_server(group_id)
+            state = {"server": server["server"], "key": server["key"], "ts": state.get("ts") or str(server["ts"])}
+        body = api.long_poll(state["server"], state["key"], state["ts"], wait)
+        failed = body.get("failed")
+        if failed is None:
+            updates = body["updates"]
+            if not isinstance(updates, list):
+                raise MalformedResponse("VK long poll: updates is not a list")
+            state["ts"] = str(body["ts"])
+            return PollBatch(updates=updates, cursor=json.dumps(state), more=bool(updates))
+        if failed == 1 and "ts" in body:
+            state["ts"] = str(body["ts"])
+        elif failed == 2:
+            state = {"ts": state["ts"]}
+        elif failed == 3:
+            log.warning("VK long poll of account %s lost events (failed 3); a backfill recovers them", account.id)
+            state = {}
+        else:
+            raise MalformedResponse(f"VK long poll: unknown failure {failed!r}")
+    raise RetryableError("VK long poll kept failing")
+
+
+def parse_delivery(account: Account, payload: Any) -> list[dict]:
+    """A Callback API body is one event (the confirmation request carries none)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        raise ValueError("not a VK Callback API event (no type)")
+    return [] if payload["type"] == "confirmation" else [payload]
+
+
+# --- author names -----------------------------------------------------------------------------
+
+
+def _author_id(update: dict) -> int | None:
+    obj = update.get("object") if isinstance(update, dict) else None
+    if not isinstance(obj, dict):
+        return None
+    if update.get("type") == "message_new":
+        obj = obj.get("message") if isinstance(obj.get("message"), dict) else obj
+    value = obj.get("from_id")
+    return int(value) if isinstance(value, int) and value != 0 else None
+
+
+def prepare(account: Account, updates: list[dict]) -> None:
+    """Resolve the authors of a batch in one ``users.get`` (and one ``groups.getById``
+    for communities), cached in Redis; never raises: a name that cannot be resolved
+    now is shown as ``id<N>``."""
+    ids = sorted({i for i in map(_author_id, updates) if i is not None})
+    missing = [i for i, name in zip(ids, _cached_names(ids)) if name is None]
+    if not missing:
+        return
+    try:
+        names = _resolve(account, missing)
+    except (ChannelError, KeyError, TypeError, ValueError) as exc:
+        log.warning("VK names for account %s not resolved: %s", account.id, exc)
+        return
+    ttl = int(current_app.config.get("VK_NAME_TTL", 7 * 24 * 3600))
+    with get_redis().pipeline() as pipe:
+        for author_id, name in names.items():
+            pipe.set(NAME_KEY.format(author_id), name, ex=ttl)
+        pipe.execute()
+
+
+def _cached_names(ids) -> list[str | None]:
+    ids = list(ids)
+    if not ids:
+        return []
+    values = get_redis().mget([NAME_KEY.format(i) for i in ids])
+    return [v.decode() if isinstance(v, bytes) else v for v in values]
+
+
+def _resolve(account: Account, ids: list[int]) -> dict[int, str]:
+    config = current_app.config
+    creds = account.get_credentials()
+    api = client_for(account, config, "group" if creds.get("group_token") else "service")
+    names: dict[int, str] = {}
+    users = sorted(i for i in ids if i > 0)
+    for start in range(0, len(users), USERS_PER_CALL):
+        chunk = users[start:start + USERS_PER_CALL]
+        for user in retrying(lambda: api.users_get(chunk), config):
+            names[int(user["id"])] = " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
+    groups = sorted(-i for i in ids if i < 0)
+    for start in range(0, len(groups), GROUPS_PER_CALL):
+        chunk = groups[start:start + GROUPS_PER_CALL]
+        for group in retrying(lambda: api.groups_get_by_id(chunk), config):
+            names[-int(group["id"])] = group.get("name") or f"club{group['id']}"
+    return names
+
+
+def author_name(author_id: int) -> str:
+    cached = _cached_names([author_id])[0]
+    return cached or (f"id{author_id}" if author_id > 0 else f"club{-author_id}")
+
+
+# --- normalisation ----------------------------------------------------------------------------
+
+
+def normalize(account: Account, update: dict) -> list[ChannelEvent]:
+    if not isinstance(update, dict) or not isinstance(update.get("type"), str):
+        raise ValueError("not a VK event (no type)")
+    kind, obj = update["type"], update.get("object")
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        return [Skipped(f"event type {kind}", update.get("event_id"))]
+    if not isinstance(obj, dict):
+        raise ValueError(f"{kind} without an object")
+    if kind == MENTION:
+        return handler(account, 0, obj)
+    group_id = group_id_of(account)
+    if update.get("group_id") is not None and abs(int(update["group_id"])) != group_id:
+        raise ValueError(f"event of community {update['group_id']}, not of this account's {group_id}")
+    return handler(account, group_id, obj)
+
+
+def _when(timestamp: Any) -> datetime:
+    return datetime.fromtimestamp(int(timestamp), timezone.utc) if timestamp else utcnow()
+
+
+def _text(obj: dict) -> str:
+    text = obj.get("text") or ""
+    if text:
+        return text
+    kinds = [a.get("type") for a in obj.get("attachments") or [] if isinstance(a, dict)]
+    return f"[{kinds[0]}]" if kinds else ""
+
+
+def wall_ref(owner_id: int, item_id: int) -> str:
+    return f"{owner_id}_{item_id}"
+
+
+def _comment(account: Account, group_id: int, c: dict, is_edit: bool = False) -> ChannelEvent:
+    owner_id = int(c.get("post_owner_id") or c.get("owner_id") or -group_id)
+    post_id, comment_id, from_id = int(c["post_id"]), int(c["id"]), int(c["from_id"])
+    external_id = wall_ref(owner_id, comment_id)
+    if from_id == -group_id:
+        return Skipped("own comment", external_id)
+    if c.get("deleted"):
+        return Skipped("deleted comment", external_id)
+    post_ref = wall_ref(owner_id, post_id)
+    reply_to = c.get("reply_to_comment")
+    link = f"https://vk.com/wall{post_ref}?reply={comment_id}"
+    if c.get("parents_stack"):
+        link += f"&thread={c['parents_stack'][0]}"
+    return InboundMessage(
+        account_id=account.id, external_id=external_id, text=_text(c), sent_at=_when(c.get("date")),
+        author_id=str(from_id), author_name=author_name(from_id), thread_ref=post_ref, post_ref=post_ref,
+        reply_to_external_id=wall_ref(owner_id, int(reply_to)) if reply_to else None, permalink=link,
+        is_edit=is_edit, edited_at=utcnow() if is_edit else None)
+
+
+def _reply_new(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    return [_comment(account, group_id, obj)]
+
+
+def _reply_edit(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    return [_comment(account, group_id, obj, is_edit=True)]
+
+
+def _reply_restore(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    # The restored comment may never have been seen: ingest it (a duplicate if it was).
+    event = _comment(account, group_id, obj)
+    if isinstance(event, Skipped):
+        return [event]
+    return [event, CommentRestored(account.id, event.external_id)]
+
+
+def _reply_delete(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    # VK sends ``deleter_id``; the schema calls it ``user_id``: neither is needed here.
+    owner_id = int(obj.get("owner_id") or -group_id)
+    return [CommentDeleted(account.id, wall_ref(owner_id, int(obj["id"])))]
+
+
+def _post_new(account: Account, group_id: int, post: dict) -> list[ChannelEvent]:
+    owner_id, post_id = int(post.get("owner_id") or -group_id), int(post["id"])
+    ref = wall_ref(owner_id, post_id)
+    link = f"https://vk.com/wall{ref}"
+    if post.get("post_type") == "suggest":
+        # A resident's suggested post waits for moderation: it is an appeal, not the city's post.
+        from_id = int(post["from_id"])
+        return [InboundMessage(account_id=account.id, external_id=f"suggest{ref}", text=_text(post),
+                               sent_at=_when(post.get("date")), author_id=str(from_id),
+                               author_name=author_name(from_id), thread_ref=f"suggest{ref}", permalink=link)]
+    return [PostSeen(account_id=account.id, external_id=ref, text=_text(post), posted_at=_when(post.get("date")),
+                     link=link, thread_ref=ref)]
+
+
+def _message_new(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
+    peer_id, from_id = int(message["peer_id"]), int(message["from_id"])
+    number = message.get("conversation_message_id") or message["id"]
+    external_id = f"dm:{peer_id}:{number}"
+    if from_id <= 0 or message.get("out"):
+        return [Skipped("message of a community", external_id)]
+    return [InboundMessage(account_id=account.id, external_id=external_id, text=_text(message),
+                           sent_at=_when(message.get("date")), author_id=str(from_id),
+                           author_name=author_name(from_id), thread_ref=f"dm:{peer_id}",
+                           permalink=f"https://vk.com/gim{group_id}?sel={peer_id}")]
+
+
+def _mention(account: Account, _group_id: int, post: dict) -> list[ChannelEvent]:
+    owner_id, post_id = int(post["owner_id"]), int(post["id"])
+    ref = wall_ref(owner_id, post_id)
+    author = int(post.get("from_id") or owner_id)
+    return [InboundMessage(account_id=account.id, external_id=f"wall{ref}", text=_text(post),
+                           sent_at=_when(post.get("date")), author_id=str(author), author_name=author_name(author),
+                           thread_ref=f"wall{ref}", permalink=f"https://vk.com/wall{ref}", is_mention=True)]
+
+
+HANDLERS: dict[str, Callable[[Account, int, dict], list[ChannelEvent]]] = {
+    "wall_reply_new": _reply_new,
+    "wall_reply_edit": _reply_edit,
+    "wall_reply_restore": _reply_restore,
+    "wall_reply_delete": _reply_delete,
+    "wall_post_new": _post_new,
+    "message_new": _message_new,
+    MENTION: _mention,
+}
+
+from .vk_history import backfill, collect_all_mentions, collect_mentions  # noqa: E402,F401  (public jobs)
