@@ -13,7 +13,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if _wants_json():
-            return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
+            return jsonify(error=exc.name, message=exc.description, status=exc.code, fields={}), exc.code
         if exc.code in (403, 404, 500):
             return render_template(f"errors/{exc.code}.html"), exc.code
         return exc

@@ -143,6 +143,13 @@ def test_cli_token_works_on_the_api(app, client, make):
     assert stored.user_id == user.id and plain not in stored.token_hash
 
 
+def test_unknown_api_paths_and_methods_answer_json(api, org):
+    caller = api(org["operator"])
+    for response, status in ((caller.get("/nowhere"), 404), (caller.post("/tickets"), 405)):
+        assert response.status_code == status
+        assert response.is_json and response.get_json()["fields"] == {}
+
+
 # --- scope ----------------------------------------------------------------------------
 
 def test_head_gets_404_for_another_departments_ticket_on_every_route(api, make, org):
