@@ -1,7 +1,65 @@
+"""``flask demo`` (the demo city, idempotent) and ``flask seed-bulk`` (benchmark volume)."""
+from __future__ import annotations
+
 import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from ..models import Account, Category
+from . import data
+from .bulk import seed_bulk
+from .loader import ensure_reference_data, load_tickets
+
+DEFAULT_TICKETS = 3000
+
+
+def print_logins() -> None:
+    click.echo("Demo logins (password: %s):" % data.DEMO_PASSWORD)
+    for email, _name, role, dept in data.DEMO_LOGINS:
+        click.echo(f"  {email:<34} {role}{' · ' + dept if dept else ''}")
+
+
 @click.command("demo")
-def demo_command():
-    """Load demo data (to be written)."""
+@click.option("--tickets", default=DEFAULT_TICKETS, show_default=True, help="How many demo tickets.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no logins at the end.")
+@with_appcontext
+def demo_command(tickets: int, quiet: bool) -> None:
+    """Load the demo city of Belogorsk (running it again changes nothing)."""
+    ref = ensure_reference_data()
+    db.session.commit()
+    with click.progressbar(length=tickets, label="Demo tickets", file=None if not quiet else _Null()) as bar:
+        report = load_tickets(ref, tickets, progress=bar)
+    if quiet:
+        return
+    click.echo(f"{report.created} tickets created, {report.skipped} already there; "
+               f"{len(ref.departments)} departments, {len(ref.categories)} categories, {len(ref.accounts)} accounts.")
+    print_logins()
+
+
+class _Null:
+    def write(self, _text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 @click.command("seed-bulk")
-def seed_bulk_command():
-    """Bulk tickets (to be written)."""
+@click.option("--tickets", default=100_000, show_default=True, help="How many tickets to add.")
+@click.option("--batch", default=10_000, show_default=True, help="Rows per insert transaction.")
+@with_appcontext
+def seed_bulk_command(tickets: int, batch: int) -> None:
+    """Add many tickets with one message each (Core bulk insert, for benchmarks)."""
+    accounts = db.session.scalars(db.select(Account).order_by(Account.id)).all()
+    categories = db.session.scalars(
+        db.select(Category).where(Category.default_department_id.is_not(None)).order_by(Category.id)).all()
+    if not accounts or not categories:
+        ref = ensure_reference_data()
+        db.session.commit()
+        accounts, categories = ref.accounts, ref.categories
+    with click.progressbar(length=tickets, label="Bulk tickets") as bar:
+        first = seed_bulk(tickets, max(batch, 1), accounts, categories, on_batch=bar.update)
+    click.echo(f"{tickets} tickets added (ids from {first}).")
