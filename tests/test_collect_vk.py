@@ -397,3 +397,31 @@ def test_group_info_and_comment_posting_shapes(fake):
         first = api.create_comment(OWNER, 456, "Заявка принята", from_group=GROUP, guid="reply-1")
         again = api.create_comment(OWNER, 456, "Заявка принята", from_group=GROUP, guid="reply-1")
     assert first == again and len(fake.created_comments) == 1
+
+
+def test_flask_collect_backfill_draws_progress_for_a_vk_account(fake, account, app):
+    fake.add_post(OWNER, 20, "Отключение воды", NOW - 3600)
+    fake.add_comment(OWNER, 20, 1001, "Надолго?", NOW - 3000)
+    since = datetime.fromtimestamp(NOW - 86400, timezone.utc).date().isoformat()
+    result = app.test_cli_runner().invoke(args=["collect", "backfill", "--account", str(account.id), "--since", since])
+    assert result.exit_code == 0, result.output
+    assert "1/1" in result.output and "created 1" in result.output
+    assert message(f"{OWNER}_{fake.comments[(OWNER, 20)][0]['id']}").text == "Надолго?"
+
+
+def test_periodic_mentions_job_runs_for_accounts_with_keywords(fake, account, make):
+    make.account("vk", settings={"group_id": 1}, credentials={"service_token": "service-token"})  # no keywords
+    fake.add_feed_post(-777, 9, "Белогорск: перекрыли мост", NOW - 60)
+    assert vk_collector.collect_all_mentions() == [account.id]
+    run_jobs()
+    assert db.session.scalars(db.select(Ticket)).one().is_mention
+
+
+def test_a_mentions_search_that_cannot_run_is_shown_on_the_collector_state(fake, make):
+    broken = make.account("vk", settings={"group_id": GROUP, "mention_keywords": ["Белогорск"]},
+                          credentials={"group_token": "group-token"})
+    with pytest.raises(PermanentError):
+        vk_collector.collect_mentions(broken.id)
+    state = db.session.scalars(db.select(CollectorState).where(CollectorState.stream == "mentions")).one()
+    assert "service_token" in state.last_error and "group-token" not in state.last_error
+    assert state.consecutive_failures == 1
