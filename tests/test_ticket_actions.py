@@ -288,6 +288,14 @@ def test_bulk_with_a_bad_target_or_department_changes_nothing(make, login_as, cl
     assert fresh(a).status == "new"
 
 
+def test_bulk_with_nothing_selected_says_so(make, login_as, client):
+    a = make.ticket()
+    login_as(make.user("operator"))
+    response = post_bulk(client, {"action": "spam", "next": f"/tickets/{a.id}"})
+    assert "Отметьте хотя бы одно обращение." in page(response)  # Russian by default
+    assert fresh(a).status == "new"
+
+
 def test_bulk_redirects_only_within_the_site(make, login_as, client):
     a = make.ticket()
     login_as(make.user("operator"))

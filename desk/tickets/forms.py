@@ -81,12 +81,14 @@ class DraftForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    ticket_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
-    action = SelectField(choices=[SelectChoice(a) for a in BULK_ACTIONS])
-    department_id = IntegerField(validators=[Optional()])
-    category_id = IntegerField(validators=[Optional()])
-    priority = SelectField(choices=[NONE_CHOICE] + [SelectChoice(p.value) for p in Priority], validators=[Optional()])
-    target_id = IntegerField(validators=[Optional()])
+    ticket_ids = SelectMultipleField(_l("Tickets"), coerce=int, validate_choice=False,
+                                     validators=[DataRequired(message=_l("Select at least one ticket."))])
+    action = SelectField(_l("Action"), choices=[SelectChoice(a) for a in BULK_ACTIONS])
+    department_id = IntegerField(_l("Department"), validators=[Optional()])
+    category_id = IntegerField(_l("Category"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), choices=[NONE_CHOICE] + [SelectChoice(p.value) for p in Priority],
+                           validators=[Optional()])
+    target_id = IntegerField(_l("Merge into ticket No."), validators=[Optional()])
     next = HiddenField()
 
 
