@@ -6,13 +6,12 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from rq import SimpleWorker
 
-from desk.channels.errors import ChannelError, PermanentError
+from desk.channels.errors import PermanentError
 from desk.channels.max import MaxClient
 from desk.extensions import db
-from desk.models import CollectorState, DeadLetter, Message, MessageRevision, Post, Ticket, WebhookDelivery
-from desk.queue import get_queue
+from desk.models import CollectorState, DeadLetter, Message, Post, Ticket, WebhookDelivery
+from tests.collect_helpers import all_rows, drain_queue, no_sleep, poll_through_faults
 from tests.fakes.max import BOT_USER_ID, FakeMax
 from workers.collectors import max as max_collector
 from workers.collectors.base import poll_account
@@ -37,21 +36,8 @@ def account(make):
                         credentials={"bot_token": TOKEN, "webhook_secret": SECRET})
 
 
-def all_rows(model):
-    return db.session.scalars(db.select(model).order_by(model.id)).all()
-
-
 def message_by(external_id: str) -> Message:
     return db.session.scalars(db.select(Message).where(Message.external_id == external_id)).one()
-
-
-def no_sleep(_seconds: float) -> None:
-    pass
-
-
-def drain_queue() -> None:
-    queue = get_queue()
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
 # -- the fake is as strict as MAX ---------------------------------------------------------
@@ -191,13 +177,7 @@ def test_faults_end_with_every_comment_exactly_once(fake, account, app):
         expected.append(update["message"]["body"]["mid"])
     fake.fail_next("503", "truncated", "429", "hang", "500")  # each kind at least once
     fake.fail_randomly(0.3)
-    for _ in range(60):
-        try:
-            poll_account(account.id, sleep=no_sleep, attempts=3)
-        except ChannelError:
-            continue
-        if len(all_rows(Message)) == len(expected):
-            break
+    poll_through_faults(account.id, lambda: len(all_rows(Message)) == len(expected))
     fake.fail_randomly(0.0)
     poll_account(account.id, sleep=no_sleep)
     assert sorted(m.external_id for m in all_rows(Message)) == sorted(expected)

@@ -6,13 +6,12 @@ import json
 
 import httpx
 import pytest
-from rq import SimpleWorker
 
-from desk.channels.errors import ChannelError, PermanentError, RetryableError
+from desk.channels.errors import PermanentError, RetryableError
 from desk.channels.ok import OkClient, sign
 from desk.extensions import db
 from desk.models import CollectorState, Message, Post, Ticket, WebhookDelivery
-from desk.queue import get_queue
+from tests.collect_helpers import all_rows, drain_queue, no_sleep, poll_through_faults
 from tests.fakes.ok import OK_FAULT_KINDS, FakeOk
 from workers.collectors.base import poll_account
 
@@ -37,14 +36,6 @@ def account(make):
 
 def client(fake: FakeOk, **override) -> OkClient:
     return OkClient(fake.url, **{**KEYS, **override})
-
-
-def all_rows(model):
-    return db.session.scalars(db.select(model).order_by(model.id)).all()
-
-
-def no_sleep(_seconds: float) -> None:
-    pass
 
 
 # -- signature and errors ------------------------------------------------------------------
@@ -164,13 +155,7 @@ def test_faults_end_with_every_comment_exactly_once(fake, account, app):
     expected = [fake.comment(topics[n % 4], f"Жалоба {n}", author_id=str(580000 + n))["text"] for n in range(50)]
     fake.fail_next("service", "flood", "truncated", "503", "unknown", "hang", "500")  # each kind at least once
     fake.fail_randomly(0.3, OK_FAULT_KINDS + ("hang",))
-    for _ in range(60):
-        try:
-            poll_account(account.id, sleep=no_sleep, attempts=3)
-        except ChannelError:
-            continue
-        if len(all_rows(Message)) == len(expected):
-            break
+    poll_through_faults(account.id, lambda: len(all_rows(Message)) == len(expected))
     fake.fail_randomly(0.0)
     poll_account(account.id, sleep=no_sleep)
     assert sorted(m.text for m in all_rows(Message)) == sorted(expected)
@@ -192,8 +177,7 @@ def test_bot_webhook_checks_the_token_and_ingests_a_message_once(fake, account, 
     assert fake.push_message(f"{url}/{HOOK_TOKEN}", system).status_code == 200
     db.session.expire_all()
     assert len(all_rows(WebhookDelivery)) == 2
-    queue = get_queue()
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    drain_queue()
     db.session.expire_all()
     message = db.session.scalars(db.select(Message)).one()
     assert message.text == "Когда включат отопление?" and message.thread_ref == "chat:C3ecb9d02a600"
