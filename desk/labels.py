@@ -43,6 +43,8 @@ EVENT = {
     "note": _l("Internal note"),
     "merge": _l("Merged into another ticket"),
     "merge_in": _l("Another ticket merged in"),
+    "sla_warning": _l("Deadline is near"),
+    "sla_breach": _l("Deadline missed"),
 }
 FIELD = {
     "status": _l("status"),

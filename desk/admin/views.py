@@ -33,6 +33,7 @@ ADMIN_PAGES = [
     ("admin.accounts", _l("Accounts"), _l("The city's accounts on the networks, and their access keys")),
     ("admin.tokens", _l("API tokens"), _l("Tokens for the JSON API")),
     ("collectors.index", _l("Collectors"), _l("How each account's collector is doing, and the dead letters")),
+    ("sla.index", _l("Business calendar and SLA"), _l("Holidays, working hours and deadlines per category and department")),
 ]
 
 
