@@ -31,7 +31,10 @@ def fake(app):
 
 @pytest.fixture
 def account(make):
-    return make.account("ok", settings={"group_id": GROUP}, credentials={**KEYS, "webhook_token": HOOK_TOKEN})
+    # laid out as `flask accounts import` stores it: the public application key is a setting
+    return make.account("ok", settings={"group_id": GROUP, "application_key": KEYS["application_key"]},
+                        credentials={"application_secret": KEYS["application_secret"],
+                                     "access_token": KEYS["access_token"], "webhook_token": HOOK_TOKEN})
 
 
 def client(fake: FakeOk, **override) -> OkClient:

@@ -19,7 +19,9 @@ POLL_LIMIT = 100
 
 def client_for(account: Account, config: Mapping[str, Any]) -> MaxClient:
     kwargs = {"timeout": config["MAX_HTTP_TIMEOUT"]} if config.get("MAX_HTTP_TIMEOUT") else {}
-    return MaxClient(config["MAX_API_BASE"], account.get_credentials().get("bot_token", ""), **kwargs)
+    creds = account.get_credentials()
+    # ``access_token`` is what the admin form calls the bot token.
+    return MaxClient(config["MAX_API_BASE"], creds.get("bot_token") or creds.get("access_token", ""), **kwargs)
 
 
 def fetch(account: Account, cursor: str | None, config: Mapping[str, Any]) -> PollBatch:

@@ -4,8 +4,8 @@ messages to the group from the Bot API webhook ``/hooks/ok/<account_id>/<token>`
 
 The cursor is JSON: ``{"topics": {topic id: anchor or null}, "topics_at": ms}`` —
 the paging anchor of every tracked topic and when the topics list was last read.
-Account credentials: ``application_key``, ``application_secret``, ``access_token``,
-``webhook_token``; settings: ``group_id``.
+Account credentials: ``application_secret``, ``access_token``, ``webhook_token``;
+settings: ``group_id`` and ``application_key`` (public; also read from credentials).
 """
 from __future__ import annotations
 
@@ -27,10 +27,13 @@ PAGE_SIZE = 100
 
 
 def client_for(account: Account, config: Mapping[str, Any]) -> OkClient:
-    creds = account.get_credentials()
+    creds, settings = account.get_credentials(), account.settings or {}
     kwargs = {"timeout": config["OK_HTTP_TIMEOUT"]} if config.get("OK_HTTP_TIMEOUT") else {}
-    return OkClient(config["OK_API_BASE"], application_key=creds.get("application_key", ""),
-                    application_secret=creds.get("application_secret", ""),
+    # The import files the public application key under settings; the admin form
+    # names the secret ``application_secret_key``: accept either place and name.
+    return OkClient(config["OK_API_BASE"],
+                    application_key=creds.get("application_key") or settings.get("application_key", ""),
+                    application_secret=creds.get("application_secret") or creds.get("application_secret_key", ""),
                     access_token=creds.get("access_token", ""), **kwargs)
 
 
