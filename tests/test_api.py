@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from desk.api.openapi import OPENAPI
 from desk.extensions import db
-from desk.models import ApiToken, Note, Role, Ticket, TicketEvent, TicketStatus, utcnow
+from desk.models import ApiToken, Role, Ticket, TicketEvent, TicketStatus, utcnow
 from desk.tickets import services
 from desk.tickets.workflow import change_status
 
