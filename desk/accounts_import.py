@@ -93,10 +93,11 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
         return [(i, item if isinstance(item, dict) else {"__invalid__": item}) for i, item in enumerate(data, 1)]
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            sample = fh.read(4096)
+            header = fh.readline()
             fh.seek(0)
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-            reader = csv.DictReader(fh, dialect=dialect)
+            # Excel in a Russian locale saves with ";": take the separator the header uses most.
+            delimiter = max(",;\t", key=header.count)
+            reader = csv.DictReader(fh, delimiter=delimiter)
             return [(reader.line_num, unflatten(r)) for r in reader if any(not _empty(v) for v in r.values())]
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
