@@ -213,3 +213,14 @@ def test_webhook_for_an_account_without_a_secret_refuses_everything(fake, make, 
                          headers={"X-Max-Bot-Api-Secret": ""})
     assert answer.status_code == 403
     assert client.post("/hooks/max/999999", json={}).status_code == 404
+
+
+def test_a_rejected_token_is_reported_without_showing_it(fake, make, caplog):
+    caplog.set_level("DEBUG")
+    wrong = "wrong-but-secret-token-123"
+    acc = make.account("max", settings={"chat_id": CHANNEL}, credentials={"bot_token": wrong})
+    with pytest.raises(PermanentError):
+        poll_account(acc.id, sleep=no_sleep)
+    state = db.session.scalars(db.select(CollectorState)).one()
+    assert "verify.token" in state.last_error
+    assert wrong not in state.last_error and wrong not in caplog.text

@@ -196,3 +196,15 @@ def test_fake_bot_api_records_chat_replies(fake):
                          json={"message": {"text": "x"}})
     assert refused.json()["error_code"] == 102
     assert [m["message"]["text"] for m in fake.sent_messages] == ["Ответ"]
+
+
+def test_a_rejected_signature_is_reported_without_the_secrets(fake, make, caplog):
+    caplog.set_level("DEBUG")
+    acc = make.account("ok", settings={"group_id": GROUP, "application_key": KEYS["application_key"]},
+                       credentials={"application_secret": "wrong-app-secret", "access_token": KEYS["access_token"]})
+    with pytest.raises(PermanentError):
+        poll_account(acc.id, sleep=no_sleep)
+    state = db.session.scalars(db.select(CollectorState)).one()
+    assert "PARAM_SIGNATURE" in state.last_error
+    for secret in ("wrong-app-secret", KEYS["access_token"]):
+        assert secret not in state.last_error and secret not in caplog.text
