@@ -154,6 +154,8 @@ def test_every_event_type_lands_where_a_person_expects_it(fake, account, client)
     deliver(client, account, "message_new", {"message": {"id": 31, "conversation_message_id": 31, "from_id": 1003,
                                                          "peer_id": 1003, "date": NOW, "text": "Нет воды"},
                                              "client_info": {}})
+    deliver(client, account, "wall_post_new", {"id": 460, "owner_id": OWNER, "from_id": 1004, "date": NOW,
+                                               "text": "Прошу убрать сугробы у школы", "post_type": "post"})
     deliver(client, account, "like_add", {"liker_id": 1001, "object_type": "post", "object_id": 456})
     run_jobs()
 
@@ -168,7 +170,9 @@ def test_every_event_type_lands_where_a_person_expects_it(fake, account, client)
     assert message(f"{OWNER}_989") is None  # the city's own reply is not a ticket
     dm = message("dm:1003:31")
     assert dm.thread_ref == "dm:1003" and dm.author_name == "Олег Ким" and dm.post_id is None
-    assert count(Ticket) == 3 and count(DeadLetter) == 0
+    resident_post = message(f"post{OWNER}_460")
+    assert resident_post.author_name == "Анна Лис" and resident_post.permalink == f"https://vk.com/wall-{GROUP}_460"
+    assert count(Ticket) == 4 and count(Post) == 1 and count(DeadLetter) == 0
 
 
 def test_event_of_another_community_is_kept_as_a_dead_letter(fake, account, client):

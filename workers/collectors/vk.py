@@ -7,7 +7,8 @@ and ``confirmation_code`` (the webhook, see :mod:`desk.hooks.vk`). Settings: ``g
 
 Comment ids are unique per wall, so a comment's ``external_id`` is
 ``"<owner_id>_<comment id>"``; its ``thread_ref``/``post_ref`` is the post,
-``"<owner_id>_<post id>"`` (also the :class:`PostSeen` id of ``wall_post_new``). A direct
+``"<owner_id>_<post id>"`` (also the :class:`PostSeen` id of the city's ``wall_post_new``;
+a resident's post on the wall is itself a message, ``post<owner_id>_<post id>``). A direct
 message's thread is ``dm:<peer_id>``. Backfill and mentions live in
 :mod:`workers.collectors.vk_history` and are re-exported here.
 """
@@ -262,12 +263,12 @@ def _post_new(account: Account, group_id: int, post: dict) -> list[ChannelEvent]
     owner_id, post_id = int(post.get("owner_id") or -group_id), int(post["id"])
     ref = wall_ref(owner_id, post_id)
     link = f"https://vk.com/wall{ref}"
-    if post.get("post_type") == "suggest":
-        # A resident's suggested post waits for moderation: it is an appeal, not the city's post.
-        from_id = int(post["from_id"])
-        return [InboundMessage(account_id=account.id, external_id=f"suggest{ref}", text=_text(post),
+    from_id = int(post.get("from_id") or owner_id)
+    if post.get("post_type") == "suggest" or from_id > 0:
+        # A resident's post on an open wall, or one suggested for moderation: an appeal, not the city's post.
+        return [InboundMessage(account_id=account.id, external_id=f"post{ref}", text=_text(post),
                                sent_at=_when(post.get("date")), author_id=str(from_id),
-                               author_name=author_name(from_id), thread_ref=f"suggest{ref}", permalink=link)]
+                               author_name=author_name(from_id), thread_ref=ref, permalink=link)]
     return [PostSeen(account_id=account.id, external_id=ref, text=_text(post), posted_at=_when(post.get("date")),
                      link=link, thread_ref=ref)]
 
