@@ -103,6 +103,20 @@ def test_each_filter_narrows_the_queue(client, login_as, city, varied, query, ex
     assert set(page_ids(client, url)) == {varied[name].id for name in expected}
 
 
+@pytest.mark.parametrize("rare_cap", [0, 1000])
+def test_search_finds_words_in_any_case_whether_rare_or_common(monkeypatch, city, make, rare_cap):
+    # On PostgreSQL a term with fewer matches than the cap is searched as an id list,
+    # a common one through the ordered index: both must find the same tickets.
+    monkeypatch.setattr("desk.tickets.search.RARE_CAP", rare_cap)
+    hit = make.ticket(city["tg"], "Не горят фонари на улице Кирова", author_name="Мария Иванова")
+    make.ticket(city["tg"], "Когда уберут снег?")
+    operator = city["operator"]
+    for q in ("фонари", "ФОНАРИ", "иванова", "Кирова фонари", f"#{hit.id}"):
+        found = queue_page(operator, QueueFilters.from_args({"q": q, "status": "all"})).rows
+        assert [t.id for t in found] == [hit.id], q
+    assert queue_page(operator, QueueFilters.from_args({"q": "трамвай"})).rows == []
+
+
 def test_unassigned_and_status_filters(client, login_as, city, varied):
     login_as(city["operator"])
     assert varied["assigned"].id not in page_ids(client, "/queue?unassigned=1")

@@ -42,6 +42,7 @@ SQLITE_FTS_DDL = [
     "INSERT INTO tickets_fts(tickets_fts) VALUES ('rebuild')",
 ]
 
+RARE_CAP = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _fts_ready: dict[int, bool] = {}
 
@@ -77,6 +78,18 @@ def _sqlite_has_fts(engine: Engine) -> bool:
     return _fts_ready[key]
 
 
+def _pg_rare_matches(cond) -> list[int] | None:
+    """Ids of all tickets matching ``cond`` when there are fewer than ``cap``, else None.
+
+    The planner cannot estimate rare terms (a name, a house number): it then walks the
+    id or deadline index and evaluates ``to_tsvector`` on every row (seconds at a
+    million tickets). Probing first makes a rare term a short id list (GIN, a few ms);
+    a common term keeps the ordered index scan, which finds matches quickly.
+    """
+    ids = list(db.session.scalars(db.select(Ticket.id).where(cond).limit(RARE_CAP + 1)))
+    return ids if len(ids) <= RARE_CAP else None
+
+
 def _fts5_query(q: str) -> str:
     # Every word as a quoted prefix term: no FTS syntax from users, "ям" finds "ямы".
     return " ".join(f'"{w}"*' for w in _WORD.findall(q))
@@ -98,6 +111,9 @@ def search_condition(q: str) -> ColumnElement[bool]:
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         cond = text(f"{PG_SEARCH_VECTOR} @@ websearch_to_tsquery('russian', :desk_q)").bindparams(desk_q=q)
+        rare = _pg_rare_matches(cond)
+        if rare is not None:
+            cond = Ticket.id.in_(rare) if rare else db.false()
     elif dialect == "sqlite" and _sqlite_has_fts(db.engine):
         terms = _fts5_query(q)
         if not terms:
