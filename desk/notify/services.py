@@ -9,18 +9,38 @@ from ..models.notifications import Notification
 from .mail import send_mail
 
 
-def notify(user: User, ticket: Ticket | None, kind: str, level: int, text: str) -> Notification | None:
-    """Add a notification unless this user already has one for (ticket, kind, level)."""
+NoticeKey = tuple[int, int | None, str, int]  # (user_id, ticket_id, kind, level)
+
+
+def notify(user: User, ticket: Ticket | None, kind: str, level: int, text: str,
+           known: set[NoticeKey] | None = None) -> Notification | None:
+    """Add a notification unless this user already has one for (ticket, kind, level).
+
+    Batch callers pass ``known`` (see :func:`known_notices`) and flush themselves; a
+    single call checks the database and flushes.
+    """
     ticket_id = ticket.id if ticket is not None else None
-    exists = db.session.scalar(db.select(Notification.id).where(
-        Notification.user_id == user.id, Notification.ticket_id == ticket_id,
-        Notification.kind == kind, Notification.level == level))
-    if exists is not None:
+    key = (user.id, ticket_id, kind, level)
+    if known is not None:
+        if key in known:
+            return None
+        known.add(key)
+    elif db.session.scalar(db.select(Notification.id).where(
+            Notification.user_id == user.id, Notification.ticket_id == ticket_id,
+            Notification.kind == kind, Notification.level == level)) is not None:
         return None
     note = Notification(user_id=user.id, ticket_id=ticket_id, kind=kind, level=level, text=text)
     db.session.add(note)
-    db.session.flush()
+    if known is None:
+        db.session.flush()
     return note
+
+
+def known_notices(ticket_ids: list[int]) -> set[NoticeKey]:
+    """The notices already sent about these tickets, in one query."""
+    rows = db.session.execute(db.select(Notification.user_id, Notification.ticket_id, Notification.kind,
+                                        Notification.level).where(Notification.ticket_id.in_(ticket_ids)))
+    return {tuple(r) for r in rows}
 
 
 def unread_count(user: User) -> int:

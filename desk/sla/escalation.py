@@ -15,7 +15,7 @@ from flask_babel import force_locale, format_datetime, gettext as _
 from ..extensions import db
 from ..models import OPEN_STATUSES, Role, Ticket, User
 from ..models.notifications import Notification
-from ..notify.services import notify
+from ..notify.services import NoticeKey, known_notices, notify
 from ..tickets.workflow import record_event
 from .calendar import ZERO, BusinessCalendar
 from .policies import PolicyTerms, find_policy
@@ -47,16 +47,21 @@ def clock_states(ticket: Ticket, terms: PolicyTerms, now: datetime, calendar: Bu
     created = ticket.created_at
     if ticket.reacted_at is None and ticket.reaction_due_at is not None:
         due = ticket.reaction_due_at
-        if terms.reaction_in_working_hours:
+        if now > due:  # overdue: no need for the share (the common case of a backlog)
+            states.append(ClockState("reaction", 1.0, True))
+        elif terms.reaction_in_working_hours:
             allowed, used = calendar.working_time_between(created, due), calendar.working_time_between(created, now)
+            states.append(ClockState("reaction", _share(used, allowed), False))
         else:
-            allowed, used = due - created, now - created
-        states.append(ClockState("reaction", _share(used, allowed), now > due))
+            states.append(ClockState("reaction", _share(now - created, due - created), False))
     if ticket.resolution_due_at is not None and ticket.sla_paused_at is None:
         due = ticket.resolution_due_at
-        allowed = calendar.working_time_between(created, due) - timedelta(seconds=ticket.sla_paused_seconds or 0)
-        left = calendar.working_time_between(now, due)
-        states.append(ClockState("resolution", _share(allowed - left, allowed), now > due))
+        if now > due:
+            states.append(ClockState("resolution", 1.0, True))
+        else:
+            allowed = calendar.working_time_between(created, due) - timedelta(seconds=ticket.sla_paused_seconds or 0)
+            left = calendar.working_time_between(now, due)
+            states.append(ClockState("resolution", _share(allowed - left, allowed), False))
     return states
 
 
@@ -115,32 +120,38 @@ def notice_text(ticket: Ticket, clock: str, level: int) -> str:
              subject=ticket.subject[:80], what=what, due=format_datetime(due, "dd.MM.yyyy HH:mm"))
 
 
-def _notify_all(ticket: Ticket, users: list[User], clock: str, level: int, result: EscalationResult) -> None:
+def _notify_all(ticket: Ticket, users: list[User], clock: str, level: int, known: set[NoticeKey],
+                new: list[Notification]) -> None:
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ru")
+    kind = f"{clock}_{'breach' if level >= BREACHED else 'warning'}"
     for user in users:
+        if (user.id, ticket.id, kind, level) in known:
+            continue  # render the text only for notices not sent yet
         with force_locale(user.locale or default):
             text = notice_text(ticket, clock, level)
-        note = notify(user, ticket, f"{clock}_{'breach' if level >= BREACHED else 'warning'}", level, text)
+        note = notify(user, ticket, kind, level, text, known)
         if note is not None:
-            result.notification_ids.append(note.id)
+            new.append(note)
 
 
 def escalate_ticket(ticket: Ticket, terms: PolicyTerms, now: datetime, calendar: BusinessCalendar,
-                    people: _People, result: EscalationResult) -> None:
+                    people: _People, result: EscalationResult, known: set[NoticeKey],
+                    new: list[Notification]) -> None:
     for state in clock_states(ticket, terms, now, calendar):
         if state.overdue:
-            if not ticket.sla_breached or ticket.escalation_level < BREACHED:
+            # Assign only on change: an untouched ticket costs nothing at flush.
+            if not ticket.sla_breached or (ticket.escalation_level or 0) < BREACHED:
                 record_event(ticket, None, "sla_breach", field=state.clock)
                 result.breached += 1
-            ticket.sla_breached = True
-            ticket.escalation_level = max(ticket.escalation_level or 0, BREACHED)
-            _notify_all(ticket, people.for_breach(ticket), state.clock, BREACHED, result)
+                ticket.sla_breached = True
+                ticket.escalation_level = BREACHED
+            _notify_all(ticket, people.for_breach(ticket), state.clock, BREACHED, known, new)
         elif state.used >= WARN_SHARE:
             if (ticket.escalation_level or 0) < WARNED:
                 record_event(ticket, None, "sla_warning", field=state.clock)
                 result.warned += 1
-            ticket.escalation_level = max(ticket.escalation_level or 0, WARNED)
-            _notify_all(ticket, people.for_warning(ticket), state.clock, WARNED, result)
+                ticket.escalation_level = WARNED
+            _notify_all(ticket, people.for_warning(ticket), state.clock, WARNED, known, new)
 
 
 def escalate_open_tickets(now: datetime, batch: int = BATCH) -> EscalationResult:
@@ -157,13 +168,17 @@ def escalate_open_tickets(now: datetime, batch: int = BATCH) -> EscalationResult
             .order_by(Ticket.id).limit(batch)).all()
         if not tickets:
             break
-        for ticket in tickets:
-            key = (ticket.category_id, ticket.department_id)
-            if key not in terms_cache:
-                terms_cache[key] = PolicyTerms.of(find_policy(*key))
-            escalate_ticket(ticket, terms_cache[key], now, calendar, people, result)
+        known = known_notices([t.id for t in tickets])
+        new: list[Notification] = []
+        with db.session.no_autoflush:
+            for ticket in tickets:
+                key = (ticket.category_id, ticket.department_id)
+                if key not in terms_cache:
+                    terms_cache[key] = PolicyTerms.of(find_policy(*key))
+                escalate_ticket(ticket, terms_cache[key], now, calendar, people, result, known, new)
         last_id = tickets[-1].id
         db.session.flush()
+        result.notification_ids.extend(n.id for n in new)
     return result
 
 
