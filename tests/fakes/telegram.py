@@ -17,6 +17,7 @@ import random
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -72,7 +73,7 @@ class FakeBot:
     channel_username: str = "city_official"
     channel_title: str = "Администрация города"
     discussion_chat_id: int = -1002222222222
-    updates: list = field(default_factory=list)
+    updates: deque = field(default_factory=deque)
     next_update_id: int = 900000001
     allowed_updates: set = field(default_factory=lambda: set(DEFAULT_ALLOWED))
     webhook: dict | None = None
@@ -286,9 +287,9 @@ class FakeTelegram:
                     raise ApiError(400, "Bad Request: can't parse allowed updates")
                 bot.allowed_updates = set(allowed) if allowed else set(DEFAULT_ALLOWED)
             if offset < 0:
-                bot.updates = bot.updates[offset:]
-            elif offset > 0:
-                bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+                bot.updates = deque(list(bot.updates)[offset:])
+            while offset > 0 and bot.updates and bot.updates[0]["update_id"] < offset:
+                bot.updates.popleft()
             bot.poll_generation += 1
             generation = bot.poll_generation
             deadline = time.monotonic() + min(timeout, self.max_long_poll)
@@ -297,7 +298,7 @@ class FakeTelegram:
                 if bot.poll_generation != generation:
                     raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                         "make sure that only one bot instance is running")
-            return [json.loads(json.dumps(u)) for u in bot.updates[:limit]]
+            return [json.loads(json.dumps(u)) for u in itertools.islice(bot.updates, limit)]
 
     def api_setWebhook(self, bot: FakeBot, params: dict):
         url = str(params.get("url", ""))

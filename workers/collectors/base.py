@@ -36,7 +36,7 @@ from desk.channels.errors import ChannelError
 from desk.channels.events import CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
 from desk.channels.http import with_retries
 from desk.extensions import db
-from desk.ingest import ingest, mark_deleted, mark_restored, record_post
+from desk.ingest import ingest_many, mark_deleted, mark_restored, record_post
 from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -102,20 +102,32 @@ def dead_letter(account: Account | None, platform: str, source: str, payload: An
     return letter
 
 
+def _count_results(results: list, counts: ApplyCounts) -> None:
+    for result in results:
+        if result.outcome == "created":
+            counts.created += 1
+        elif result.outcome in ("joined", "reopened"):
+            counts.joined += 1
+        elif result.outcome == "edited":
+            counts.edited += 1
+        else:
+            counts.duplicate += 1
+
+
 def apply_events(events: list, counts: ApplyCounts) -> None:
-    """Apply normalised events through the one door (flush only)."""
-    for event in events:
+    """Apply normalised events through the one door, in order (flush only). Consecutive
+    inbound messages go to :func:`desk.ingest.ingest_many` together."""
+    run: list[InboundMessage] = []
+    for event in [*events, None]:
         if isinstance(event, InboundMessage):
-            result = ingest(event)
-            if result.outcome in ("created",):
-                counts.created += 1
-            elif result.outcome in ("joined", "reopened"):
-                counts.joined += 1
-            elif result.outcome == "edited":
-                counts.edited += 1
-            else:
-                counts.duplicate += 1
-        elif isinstance(event, PostSeen):
+            run.append(event)
+            continue
+        if run:
+            _count_results(ingest_many(run), counts)
+            run = []
+        if event is None:
+            break
+        if isinstance(event, PostSeen):
             record_post(event.account_id, event.external_id, event.text, event.posted_at, event.link,
                         event.thread_ref)
             counts.posts += 1
@@ -134,17 +146,15 @@ def apply_events(events: list, counts: ApplyCounts) -> None:
 def apply_updates(account: Account, module, updates: list[dict], source: str, counts: ApplyCounts) -> None:
     """Normalise and apply raw updates; one that cannot be understood becomes a dead
     letter (the rest of the batch still lands)."""
-    if hasattr(module, "prepare"):
-        module.prepare(account, updates)
+    events: list = []
     for raw in updates:
         try:
-            events = module.normalize(account, raw)
+            events.extend(module.normalize(account, raw))
         except Exception as exc:  # noqa: BLE001 — any parsing failure is kept, never dropped
             log.warning("dead letter for account %s: %s", account.id, exc)
             dead_letter(account, account.platform, source, raw, f"{exc.__class__.__name__}: {exc}")
             counts.dead += 1
-            continue
-        apply_events(events, counts)
+    apply_events(events, counts)
 
 
 def _record_items(state: CollectorState, counts: ApplyCounts, now: datetime) -> None:
