@@ -1,0 +1,1 @@
+"""SLA reports for managers: compliance, backlog, times, trends, drill-down, exports, digest."""

@@ -1,0 +1,89 @@
+"""What a report (or a drill-down) covers: a period and optional dimension values.
+
+Dimension values come from query arguments: ``department``/``category`` are ids,
+``direction``/``platform`` enum values, and ``none`` selects tickets without one.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..models import Direction, Platform, Ticket, TicketStatus
+from .periods import Period, parse_period
+
+NONE = "none"
+# Tickets that are not appeals at all: never counted in a report.
+EXCLUDED_STATUSES = (TicketStatus.NOT_APPEAL.value, TicketStatus.SPAM.value, TicketStatus.MERGED.value)
+# Report dimension (also its query argument) -> ticket column.
+DIMENSIONS = {
+    "department": Ticket.department_id,
+    "direction": Ticket.direction,
+    "category": Ticket.category_id,
+    "platform": Ticket.platform,
+}
+ALLOWED = {"direction": Direction.values(), "platform": Platform.values()}
+
+
+def city_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DESK_TIMEZONE"])
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    period: Period
+    # Dimension name -> int id, enum value, or NONE; absent means any.
+    dims: tuple[tuple[str, int | str], ...] = ()
+
+    @classmethod
+    def from_args(cls, args: Mapping, today: date) -> tuple["ReportFilters", dict[str, str]]:
+        period, errors = parse_period(args, today)
+        dims: list[tuple[str, int | str]] = []
+        for name in DIMENSIONS:
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                continue
+            if raw == NONE:
+                dims.append((name, NONE))
+            elif name in ALLOWED:
+                if raw in ALLOWED[name]:
+                    dims.append((name, raw))
+                else:
+                    errors[name] = f"must be one of {', '.join(ALLOWED[name])}"
+            elif raw.isdigit() and len(raw) <= 12:
+                dims.append((name, int(raw)))
+            else:
+                errors[name] = "must be a positive integer or none"
+        return cls(period, tuple(dims)), errors
+
+    def dim(self, name: str) -> int | str | None:
+        return dict(self.dims).get(name)
+
+    def with_dim(self, name: str, value) -> "ReportFilters":
+        dims = dict(self.dims)
+        dims[name] = NONE if value is None else value
+        return replace(self, dims=tuple(dims.items()))
+
+    def with_period(self, period: Period) -> "ReportFilters":
+        return replace(self, period=period)
+
+    def to_args(self, **extra) -> dict[str, object]:
+        args: dict[str, object] = {**self.period.to_args(), **dict(self.dims)}
+        args.update(extra)
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
+    def dim_conditions(self) -> list:
+        conds = []
+        for name, value in self.dims:
+            column = DIMENSIONS[name]
+            conds.append(column.is_(None) if value == NONE else column == value)
+        return conds
+
+    def conditions(self, tz: ZoneInfo) -> list:
+        """Appeals created in the period, matching the dimensions."""
+        start, end = self.period.utc_bounds(tz)
+        return [Ticket.created_at >= start, Ticket.created_at < end,
+                Ticket.status.not_in(EXCLUDED_STATUSES), *self.dim_conditions()]
