@@ -219,4 +219,27 @@ def test_collectors_page_shows_the_last_error(client, make, login_as, fake_tg):
     login_as(make.user("admin"))
     page = client.get("/admin/collectors/").get_data(as_text=True)
     assert "PermanentError: Unauthorized" in page and 'data-test="failures">1<' in page
+    assert "Последняя ошибка" in page and "Неразобранных сообщений нет." in page  # Russian by default
     assert "NOSUCH" not in page
+
+
+def test_ingest_many_gives_the_same_outcomes_as_one_by_one(app, make):
+    from desk.ingest import ingest_many
+
+    acc = make.account()
+    make.ticket(acc, "Старая заявка", author_id="7", thread_ref="p1", external_id="old")
+    batch = [
+        make.inbound(acc, "Новая", external_id="n1", author_id="1", thread_ref="p1"),
+        make.inbound(acc, "Ещё от того же", external_id="n2", author_id="1", thread_ref="p1"),
+        make.inbound(acc, "Повтор", external_id="old", author_id="7", thread_ref="p1"),
+        make.inbound(acc, "Снова пишу", external_id="n3", author_id="7", thread_ref="p1"),
+        make.inbound(acc, "Новая (ред.)", external_id="n1", author_id="1", thread_ref="p1", is_edit=True),
+        make.inbound(acc, "Другой пост", external_id="n4", author_id="1", thread_ref="p2"),
+    ]
+    outcomes = [r.outcome for r in ingest_many(batch)]
+    db.session.commit()
+    assert outcomes == ["created", "joined", "duplicate", "joined", "edited", "created"]
+    assert count(Ticket) == 3 and count(Message) == 5
+    first = db.session.scalars(db.select(Message).where(Message.external_id == "n1")).one()
+    assert first.text == "Новая (ред.)" and first.ticket.message_count == 2
+    assert first.ticket.reaction_due_at is not None  # the SLA listener ran for the batched ticket
