@@ -151,3 +151,15 @@ def test_deadlines_of_tickets_opened_in_production_are_set(make):
     services.accept(ticket, head)
     db.session.commit()
     assert ticket.status == S.IN_PROGRESS.value and ticket.resolution_due_at is not None
+
+
+def test_reaction_time_left_on_the_clock_or_in_working_hours(make):
+    ticket = _ticket(make, local(2025, 3, 7, 17, 30))  # reaction due Sat 8 March 17:30
+    assert time_left(ticket, local(2025, 3, 8, 12), clock="reaction") == 5.5 * 3600
+    db.session.add(SlaPolicy(reaction_minutes=120, reaction_in_working_hours=True))
+    db.session.commit()
+    services.set_priority(ticket, "low", None)  # any change recomputes with the new policy
+    assert ticket.reaction_due_at == local(2025, 3, 10, 11)
+    assert time_left(ticket, local(2025, 3, 8, 12), clock="reaction") == 2 * 3600
+    record_first_public_reply(ticket, local(2025, 3, 10, 9, 30))
+    assert time_left(ticket, local(2025, 3, 10, 10), clock="reaction") is None

@@ -36,19 +36,21 @@ class PolicyTerms:
 
 
 def find_policy(category_id: int | None, department_id: int | None) -> SlaPolicy | None:
-    """The most specific policy for a category and department."""
-    if category_id is not None:
-        policy = db.session.scalars(db.select(SlaPolicy).where(SlaPolicy.category_id == category_id)).first()
-        if policy is not None:
-            return policy
-        if department_id is None:
-            category = db.session.get(Category, category_id)
-            department_id = category.default_department_id if category else None
-    if department_id is not None:
-        policy = db.session.scalars(db.select(SlaPolicy).where(SlaPolicy.department_id == department_id)).first()
-        if policy is not None:
-            return policy
-    return global_policy()
+    """The most specific policy for a category and department (one query, two when the
+    department comes from the category's default)."""
+    if category_id is not None and department_id is None:
+        category = db.session.get(Category, category_id)
+        department_id = category.default_department_id if category else None
+    candidates = db.session.scalars(db.select(SlaPolicy).where(db.or_(
+        SlaPolicy.category_id == category_id if category_id is not None else db.false(),
+        SlaPolicy.department_id == department_id if department_id is not None else db.false(),
+        db.and_(SlaPolicy.category_id.is_(None), SlaPolicy.department_id.is_(None)),
+    )).order_by(SlaPolicy.id)).all()
+    for scope in ("category", "department", "global"):
+        for policy in candidates:
+            if policy.scope == scope:
+                return policy
+    return None
 
 
 def global_policy() -> SlaPolicy | None:
