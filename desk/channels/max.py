@@ -76,6 +76,22 @@ class MaxClient:
     def unsubscribe(self, url: str) -> dict:
         return self.request("DELETE", "/subscriptions", params={"url": url})
 
+    # Replies (added by the replies feature): writes, never repeated on a timeout.
+
+    def send_comment(self, post_mid: str, text: str, *, reply_to: str | None = None) -> dict:
+        """Comment under a channel post, as a reply to the comment ``reply_to``."""
+        body: dict[str, Any] = {"text": text}
+        if reply_to:
+            body["link"] = {"type": "reply", "mid": reply_to}
+        return self.request("POST", f"/messages/{post_mid}/comments", idempotent=False, json=body)
+
+    def send_message(self, chat_id: int | str, text: str, *, reply_to: str | None = None) -> dict:
+        """A message in a chat or dialog, as a reply to the message ``reply_to``."""
+        body: dict[str, Any] = {"text": text, "notify": True}
+        if reply_to:
+            body["link"] = {"type": "reply", "mid": reply_to}
+        return self.request("POST", "/messages", idempotent=False, params={"chat_id": int(chat_id)}, json=body)
+
 
 def _describe(body: Any, default: str) -> str:
     if isinstance(body, dict):

@@ -4,6 +4,7 @@ from .collectors import CollectorState, DeadLetter, WebhookDelivery
 from .org import Category, Department
 from .notifications import Notification  # noqa: F401
 from .sla import CalendarDay, SlaPolicy, WorkingHours  # noqa: F401
+from .replies import CannedReply, Reply, ReplyDelivery  # noqa: F401
 from .registry import SubscriberSnapshot  # noqa: F401
 from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
 from .types import (

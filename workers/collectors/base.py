@@ -38,6 +38,7 @@ from desk.channels.http import with_retries
 from desk.extensions import db
 from desk.ingest import ingest_many, mark_deleted, mark_restored, record_post
 from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
+from desk.replies.echo import match_own_reply
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +148,21 @@ def apply_updates(account: Account, module, updates: list[dict], source: str, co
     """Normalise and apply raw updates; one that cannot be understood becomes a dead
     letter (the rest of the batch still lands)."""
     events: list = []
+    skipped_raw: list = []
     for raw in updates:
         try:
-            events.extend(module.normalize(account, raw))
+            normalized = module.normalize(account, raw)
+            events.extend(normalized)
         except Exception as exc:  # noqa: BLE001 — any parsing failure is kept, never dropped
             log.warning("dead letter for account %s: %s", account.id, exc)
             dead_letter(account, account.platform, source, raw, f"{exc.__class__.__name__}: {exc}")
             counts.dead += 1
+            continue
+        if any(isinstance(e, Skipped) for e in normalized):
+            skipped_raw.append(raw)
     apply_events(events, counts)
+    for raw in skipped_raw:
+        match_own_reply(account, raw)  # the city's own reply coming back: settle its outbox row
 
 
 def _record_items(state: CollectorState, counts: ApplyCounts, now: datetime) -> None:

@@ -1,0 +1,145 @@
+"""The city's own reply coming back through a collector.
+
+Collectors skip the city's own messages (``Skipped``: VK ``wall_reply_new`` from
+``-group_id``, the bot's own message in Telegram, the bot's comment in MAX), so they
+never become tickets. :func:`match_own_reply` is called for such updates with the raw
+update: it finds the outbox row the message came from (by its network id, else by the
+message it answers and its text) and settles it as posted; a reply the city wrote on
+the network by hand is attached to the resident's ticket as the city's message.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..extensions import db
+from ..models import Account, Message, MessageDirection, utcnow
+from ..models.replies import DeliveryState, ReplyDelivery
+from . import outbox
+
+log = logging.getLogger(__name__)
+D = DeliveryState
+
+
+@dataclass(frozen=True)
+class OwnMessage:
+    external_id: str
+    target_external_id: str | None
+    thread_ref: str | None
+    text: str
+    sent_at: datetime
+
+
+def _telegram(account: Account, update: dict) -> OwnMessage | None:
+    message = update.get("message") or update.get("edited_message")
+    if not isinstance(message, dict):
+        return None
+    sender = message.get("from") or {}
+    bot_id = (account.settings or {}).get("bot_id") or \
+        (account.get_credentials().get("bot_token") or "").split(":", 1)[0]
+    if not sender.get("is_bot") or str(sender.get("id")) != str(bot_id):
+        return None
+    chat = message["chat"]["id"]
+    reply = message.get("reply_to_message") or {}
+    return OwnMessage(f"{chat}:{message['message_id']}",
+                      f"{chat}:{reply['message_id']}" if reply.get("message_id") else None,
+                      str(message["message_thread_id"]) if message.get("message_thread_id") else None,
+                      message.get("text") or "", _seconds(message.get("date")))
+
+
+def _vk(account: Account, update: dict) -> OwnMessage | None:
+    if update.get("type") not in ("wall_reply_new",):
+        return None
+    obj = update.get("object") or {}
+    group_id = abs(int((account.settings or {}).get("group_id") or 0))
+    if not group_id or int(obj.get("from_id") or 0) != -group_id:
+        return None
+    owner = int(obj.get("post_owner_id") or obj.get("owner_id") or -group_id)
+    reply_to = obj.get("reply_to_comment")
+    return OwnMessage(f"{owner}_{obj['id']}", f"{owner}_{reply_to}" if reply_to else None,
+                      f"{owner}_{obj['post_id']}", obj.get("text") or "", _seconds(obj.get("date")))
+
+
+def _max(account: Account, update: dict) -> OwnMessage | None:
+    if update.get("update_type") not in ("comment_created", "message_created"):
+        return None
+    message = update.get("message") or {}
+    sender = message.get("sender") or {}
+    bot_user_id = (account.settings or {}).get("bot_user_id")
+    if not sender or not (sender.get("is_bot") and (bot_user_id is None
+                                                   or str(sender.get("user_id")) == str(bot_user_id))):
+        return None
+    body = message.get("body") or {}
+    link = message.get("link") or {}
+    recipient = message.get("recipient") or {}
+    target = (link.get("message") or {}).get("mid") if link.get("type") == "reply" else None
+    thread = recipient.get("post_id") or (f"chat:{recipient['chat_id']}" if recipient.get("chat_id") else None)
+    ms = message.get("timestamp")
+    sent_at = datetime.fromtimestamp(int(ms) / 1000, timezone.utc) if ms else utcnow()
+    return OwnMessage(str(body.get("mid")), target, thread, body.get("text") or "", sent_at)
+
+
+def _seconds(value) -> datetime:
+    return datetime.fromtimestamp(int(value), timezone.utc) if value else utcnow()
+
+
+PARSERS = {"telegram": _telegram, "vk": _vk, "max": _max}
+
+
+def parse(account: Account, update: dict) -> OwnMessage | None:
+    parser = PARSERS.get(account.platform)
+    if parser is None or not isinstance(update, dict):
+        return None
+    try:
+        return parser(account, update)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _find_delivery(account: Account, own: OwnMessage) -> ReplyDelivery | None:
+    row = db.session.scalars(db.select(ReplyDelivery).where(
+        ReplyDelivery.account_id == account.id, ReplyDelivery.external_id == own.external_id)).first()
+    if row is not None or not own.target_external_id:
+        return row
+    candidates = db.session.scalars(db.select(ReplyDelivery).where(
+        ReplyDelivery.account_id == account.id, ReplyDelivery.target_external_id == own.target_external_id,
+        ReplyDelivery.state.in_([D.SENDING.value, D.UNKNOWN.value]))
+        .order_by(ReplyDelivery.id)).all()
+    for row in candidates:
+        if row.text.strip() == own.text.strip():
+            return row
+    return None
+
+
+def match_own_reply(account: Account, update: dict) -> str | None:
+    """Settle the outbox row of the city's own message in ``update`` (flush only).
+
+    Returns ``"matched"``, ``"attached"`` (a reply written on the network by hand),
+    ``"known"`` or None when the update is not the city's message.
+    """
+    own = parse(account, update)
+    if own is None:
+        return None
+    delivery = _find_delivery(account, own)
+    if delivery is not None:
+        if delivery.state not in (D.SENDING.value, D.UNKNOWN.value):
+            return "known"
+        # Seen on the network: posted. A job still waiting for its answer then leaves it alone.
+        outbox.mark_posted(delivery, own.external_id, at=own.sent_at, kind="reply_echo",
+                           reason="seen on the network")
+        return "matched"
+    exists = db.session.scalars(db.select(Message.id).where(
+        Message.account_id == account.id, Message.external_id == own.external_id)).first()
+    if exists is not None or not own.target_external_id:
+        return "known" if exists is not None else None
+    target = db.session.scalars(db.select(Message).where(
+        Message.account_id == account.id, Message.external_id == own.target_external_id)).first()
+    if target is None or target.ticket_id is None:
+        return None
+    db.session.add(Message(ticket_id=target.ticket_id, direction=MessageDirection.OUTBOUND.value,
+                           platform=account.platform, account_id=account.id, external_id=own.external_id[:160],
+                           thread_ref=target.thread_ref, reply_to_external_id=target.external_id,
+                           author_name=account.name, text=own.text, sent_at=own.sent_at, post_id=target.post_id))
+    db.session.flush()
+    return "attached"

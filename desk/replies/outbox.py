@@ -1,0 +1,124 @@
+"""The outbox rows' state machine and what each final state leaves on the ticket.
+
+Every change of a delivery's state goes through :func:`move`, which checks
+:data:`DELIVERY_TRANSITIONS` and writes the ticket's event. These functions only
+flush; the job or the view commits.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Message, MessageDirection, User, utcnow
+from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, ReplyDelivery
+from ..sla.services import record_first_public_reply
+from ..tickets.workflow import record_event
+
+D = DeliveryState
+
+
+class DeliveryError(ValueError):
+    """A change the delivery's state does not allow, with a message for the user."""
+
+
+def describe(delivery: ReplyDelivery) -> str:
+    return f"#{delivery.id} {delivery.platform} → #{delivery.ticket_id}"
+
+
+def move(delivery: ReplyDelivery, new: DeliveryState, actor: User | None = None, *,
+         reason: str | None = None, kind: str | None = None) -> None:
+    """Change the state if the table allows it and log it on the reply's ticket."""
+    old = DeliveryState(delivery.state)
+    if new not in DELIVERY_TRANSITIONS[old]:
+        raise DeliveryError(f"a reply in state {old.value} cannot become {new.value}")
+    delivery.state = new.value
+    record_event(delivery.reply.ticket, actor, kind or f"reply_{new.value}", field="delivery",
+                 old=old.value, new=describe(delivery), reason=reason, is_public=new is D.SENT)
+    db.session.flush()
+
+
+def record_outbound(delivery: ReplyDelivery, external_id: str, sent_at: datetime, permalink: str = "") -> Message:
+    """The city's message on the resident's ticket (idempotent on the network id)."""
+    external_id = external_id[:160]
+    message = db.session.scalars(db.select(Message).where(
+        Message.account_id == delivery.account_id, Message.external_id == external_id)).first()
+    if message is None:
+        account = delivery.account
+        message = Message(
+            ticket_id=delivery.ticket_id, direction=MessageDirection.OUTBOUND.value, platform=delivery.platform,
+            account_id=delivery.account_id, external_id=external_id, thread_ref=delivery.thread_ref,
+            reply_to_external_id=delivery.target_external_id, author_name=account.name if account else "",
+            text=delivery.text, sent_at=sent_at, permalink=permalink[:500],
+            post_id=delivery.ticket.post_id)
+        db.session.add(message)
+        db.session.flush()
+    return message
+
+
+def mark_posted(delivery: ReplyDelivery, external_id: str, *, actor: User | None = None,
+                permalink: str = "", at: datetime | None = None, kind: str | None = None,
+                reason: str | None = None) -> None:
+    """The reply is on the network: final state, the city's message, the SLA reaction."""
+    at = at or utcnow()
+    delivery.external_id = external_id[:160]
+    delivery.permalink = (permalink or delivery.permalink or "")[:500]
+    delivery.sent_at = at
+    delivery.last_error = None
+    message = record_outbound(delivery, external_id, at, delivery.permalink)
+    delivery.message_id = message.id
+    move(delivery, D.SENT, actor, kind=kind, reason=reason)
+    record_first_public_reply(delivery.ticket, at)
+    root = delivery.reply.ticket
+    if root.id != delivery.ticket_id:
+        record_first_public_reply(root, at)
+
+
+def mark_failed(delivery: ReplyDelivery, reason: str, code: str | int | None = None) -> None:
+    delivery.last_error = reason[:4000]
+    delivery.error_code = None if code is None else str(code)[:40]
+    move(delivery, D.FAILED, reason=reason[:500])
+
+
+def mark_unknown(delivery: ReplyDelivery, reason: str) -> None:
+    delivery.last_error = reason[:4000]
+    move(delivery, D.UNKNOWN, reason=reason[:500])
+
+
+def requeue(delivery: ReplyDelivery, *, at: datetime | None, reason: str | None = None,
+            actor: User | None = None, kind: str | None = None) -> None:
+    """Back to the queue, to be tried at ``at`` (None: now)."""
+    delivery.next_attempt_at = at
+    if reason:
+        delivery.last_error = reason[:4000]
+    move(delivery, D.QUEUED, actor, reason=reason[:500] if reason else None, kind=kind or "reply_retry")
+
+
+def resend(delivery: ReplyDelivery, actor: User, text: str | None = None) -> None:
+    """A person resends a failed or unknown reply, possibly with a fixed text."""
+    if delivery.state not in (D.FAILED.value, D.UNKNOWN.value):
+        raise DeliveryError("only a failed or unknown reply can be resent")
+    if text is not None and text.strip():
+        from .text import too_long
+
+        text = text.strip()
+        if too_long(text, delivery.platform):
+            raise DeliveryError("the text is longer than the network allows")
+        delivery.text = text
+    delivery.last_error = None
+    delivery.error_code = None
+    requeue(delivery, at=None, actor=actor, kind="reply_resent")
+
+
+def confirm_by_hand(delivery: ReplyDelivery, actor: User, permalink: str) -> None:
+    """A person checked the thread (unknown) or posted it (OK): it is there."""
+    if delivery.state not in (D.UNKNOWN.value, D.MANUAL.value):
+        raise DeliveryError("only an unknown or hand-posted reply can be confirmed")
+    permalink = (permalink or "").strip()
+    if delivery.state == D.MANUAL.value and not permalink:
+        raise DeliveryError("give the link of the posted comment")
+    external_id = delivery.external_id or f"confirmed:{delivery.outbox_key}"
+    mark_posted(delivery, external_id, actor=actor, permalink=permalink, kind="reply_marked_sent")
+
+
+def cancel(delivery: ReplyDelivery, actor: User) -> None:
+    move(delivery, D.CANCELLED, actor)

@@ -1,0 +1,176 @@
+"""How each network receives a reply: the rate windows it counts against, and the call.
+
+``send(delivery, config)`` returns the posted message's network id and link, or raises
+:mod:`desk.channels.errors`. It runs after the row was committed as ``sending``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..channels.errors import PermanentError
+from ..channels.max import MaxClient
+from ..channels.telegram import TelegramClient
+from ..channels.vk import VKClient
+from ..models.replies import ReplyDelivery
+from .ratelimit import Window, secret_key
+
+# Limits the networks publish (PLATFORM_APIS.md); config may lower them.
+TELEGRAM_PER_BOT = (30, 1.0)
+TELEGRAM_PER_GROUP = (20, 60.0)
+TELEGRAM_PER_PRIVATE_CHAT = (1, 1.0)
+VK_PER_TOKEN = (20, 1.0)
+MAX_PER_TOKEN = (30, 1.0)
+
+
+@dataclass(frozen=True)
+class Posted:
+    external_id: str
+    permalink: str = ""
+
+
+def _creds(delivery: ReplyDelivery) -> dict:
+    return delivery.account.get_credentials() if delivery.account else {}
+
+
+def _token(delivery: ReplyDelivery, *names: str) -> str:
+    creds = _creds(delivery)
+    for name in names:
+        if creds.get(name):
+            return creds[name]
+    raise PermanentError(f"the {delivery.platform} account has no {names[0]}")
+
+
+def _split_chat(external_id: str | None) -> tuple[str, int]:
+    """Telegram ``"<chat id>:<message id>"``."""
+    if not external_id or ":" not in external_id:
+        raise PermanentError("the resident's message has no Telegram id to reply to")
+    chat, message = external_id.rsplit(":", 1)
+    return chat, int(message)
+
+
+def _scaled(pair: tuple[int, float], config: Mapping, name: str) -> tuple[int, float]:
+    scale = float(config.get("REPLY_RATE_WINDOW_SCALE", 1.0))  # benches shrink the windows
+    limit = int(config.get(name, pair[0]))
+    return limit, pair[1] * scale
+
+
+def windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+    """The rate windows one send of this delivery counts against."""
+    platform = delivery.platform
+    if platform == "telegram":
+        token = _token(delivery, "bot_token")
+        bot = secret_key(token)
+        chat, _ = _split_chat(delivery.target_external_id)
+        per_bot = _scaled(TELEGRAM_PER_BOT, config, "REPLY_TELEGRAM_PER_BOT")
+        result = [Window(f"tg:{bot}", *per_bot)]
+        if chat.startswith("-"):
+            result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_GROUP, config, "REPLY_TELEGRAM_PER_GROUP")))
+        else:
+            result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config, "REPLY_TELEGRAM_PER_CHAT")))
+        return result
+    if platform == "vk":
+        token = _token(delivery, "group_token", "access_token")
+        return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
+    if platform == "max":
+        token = _token(delivery, "bot_token", "access_token")
+        return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config, "REPLY_MAX_PER_TOKEN"))]
+    return []
+
+
+# --- clients, one per (base, token) per process -------------------------------------------
+
+_clients: dict[tuple, object] = {}
+
+
+def _client(kind: str, base: str, token: str, factory):
+    key = (kind, base, token)
+    if key not in _clients:
+        _clients[key] = factory()
+    return _clients[key]
+
+
+def close_clients() -> None:
+    for client in _clients.values():
+        client.close()
+    _clients.clear()
+
+
+# --- the calls ---------------------------------------------------------------------------------
+
+
+def send_telegram(delivery: ReplyDelivery, config: Mapping) -> Posted:
+    """sendMessage into the resident's chat as a reply to the resident's message; in a
+    discussion group that puts it in the post's comment thread."""
+    token = _token(delivery, "bot_token")
+    chat, message_id = _split_chat(delivery.target_external_id)
+    client = _client("tg", config["TELEGRAM_API_BASE"], token, lambda: TelegramClient(
+        token, config["TELEGRAM_API_BASE"], timeout=float(config.get("REPLY_HTTP_TIMEOUT", 10))))
+    params = {"chat_id": int(chat), "text": delivery.text,
+              "reply_parameters": {"message_id": message_id, "allow_sending_without_reply": False}}
+    result = client.call("sendMessage", params, idempotent=False)
+    posted_id = result["message_id"]
+    link = delivery.ticket.post.link if delivery.ticket.post else ""
+    return Posted(f"{result['chat']['id']}:{posted_id}", f"{link}?comment={posted_id}" if link else "")
+
+
+_WALL_REF = re.compile(r"^[a-z]*(-?\d+)_(\d+)$")
+
+
+def _wall(ref: str | None) -> tuple[int, int] | None:
+    match = _WALL_REF.match(ref or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
+    """wall.createComment under the post, replying to the resident's comment, as the
+    community; ``guid`` = the outbox key makes a repeated request harmless."""
+    token = _token(delivery, "group_token", "access_token")
+    group_id = abs(int((delivery.account.settings or {}).get("group_id") or 0))
+    post = _wall(delivery.thread_ref)
+    if post is None or not group_id:
+        raise PermanentError("this VK thread is not a wall post (direct messages are not supported yet)")
+    owner_id, post_id = post
+    target = delivery.target_external_id or ""
+    comment = _wall(target) if not target.startswith(("post", "wall")) else None
+    client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
+        config["VK_API_BASE"], token, rps=float(config.get("VK_GROUP_RPS", 20))))
+    result = client.create_comment(owner_id, post_id, delivery.text, from_group=group_id,
+                                   reply_to_comment=comment[1] if comment else None, guid=delivery.outbox_key)
+    comment_id = int(result["comment_id"])
+    link = f"https://vk.com/wall{owner_id}_{post_id}?reply={comment_id}"
+    stack = result.get("parents_stack") or []
+    if stack:
+        link += f"&thread={stack[0]}"
+    return Posted(f"{owner_id}_{comment_id}", link)
+
+
+def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
+    """A comment under the channel post with a reply link, or a chat message replying."""
+    token = _token(delivery, "bot_token", "access_token")
+    client = _client("max", config["MAX_API_BASE"], token, lambda: MaxClient(
+        config["MAX_API_BASE"], token, **({"timeout": config["MAX_HTTP_TIMEOUT"]}
+                                         if config.get("MAX_HTTP_TIMEOUT") else {})))
+    thread = delivery.thread_ref or ""
+    if thread.startswith("chat:"):
+        body = client.send_message(thread[5:], delivery.text, reply_to=delivery.target_external_id)
+    elif thread:
+        body = client.send_comment(thread, delivery.text, reply_to=delivery.target_external_id)
+    else:
+        raise PermanentError("the MAX thread is unknown")
+    message = body.get("message") or {}
+    mid = (message.get("body") or {}).get("mid")
+    if not mid:
+        raise PermanentError("MAX answered without the posted message id")
+    return Posted(str(mid), message.get("url") or "")
+
+
+SENDERS = {"telegram": send_telegram, "vk": send_vk, "max": send_max}
+
+
+def send(delivery: ReplyDelivery, config: Mapping) -> Posted:
+    sender = SENDERS.get(delivery.platform)
+    if sender is None:
+        raise PermanentError(f"{delivery.platform}: the desk cannot post there by itself")
+    return sender(delivery, config)

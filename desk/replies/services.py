@@ -1,0 +1,165 @@
+"""Writing, approving and fanning out public replies (flush only; the caller commits,
+then enqueues the ids :func:`to_enqueue` returns)."""
+from __future__ import annotations
+
+import secrets
+
+from ..extensions import db
+from ..models import Message, Role, Ticket, TicketStatus, User, utcnow
+from ..models.replies import DeliveryState, Reply, ReplyDelivery, ReplyState
+from ..tickets.workflow import record_event
+from . import text as texts
+
+S = TicketStatus
+R = ReplyState
+#: a reply can be written while the incident is alive (never to spam or insults)
+REPLYABLE = frozenset({S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value,
+                       S.RESOLVED.value})
+APPROVERS = (Role.OPERATOR, Role.ADMIN)
+WRITERS = (Role.OPERATOR, Role.ADMIN, Role.DEPARTMENT_HEAD)
+#: networks the desk posts to by itself; OK waits for a person (no public method)
+AUTOMATIC = frozenset({"telegram", "vk", "max"})
+MANUAL = frozenset({"ok"})
+
+
+class ReplyError(ValueError):
+    """A reply that cannot be written or changed now, with a message for the user."""
+
+
+def can_write(user: User, ticket: Ticket) -> bool:
+    return user.has_role(*WRITERS) and ticket.status in REPLYABLE
+
+
+def is_approver(user: User) -> bool:
+    return user.has_role(*APPROVERS)
+
+
+def needs_approval(ticket: Ticket, user: User) -> bool:
+    """Department heads' answers wait for an operator where the department says so."""
+    department = ticket.department
+    return bool(department and department.answers_need_approval) and not is_approver(user)
+
+
+def threads(root: Ticket) -> list[Ticket]:
+    """Every resident thread of the incident: the ticket and those merged into it."""
+    merged = db.session.scalars(
+        db.select(Ticket).where(Ticket.merged_into_id == root.id).order_by(Ticket.id)).all()
+    return [root, *merged]
+
+
+def target_message(ticket: Ticket) -> Message | None:
+    """The resident's latest message still on the network: the one the reply answers."""
+    return db.session.scalars(
+        db.select(Message).where(Message.ticket_id == ticket.id, Message.direction == "inbound",
+                                 Message.is_deleted.is_(False))
+        .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
+
+
+def check_text(root: Ticket, text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ReplyError("the answer is empty")
+    for ticket in threads(root):
+        rendered = texts.render(text, texts.values_for(ticket, root))
+        if texts.too_long(rendered, ticket.platform):
+            raise ReplyError(f"the answer is longer than {ticket.platform} allows "
+                             f"({len(rendered)} > {texts.limit_for(ticket.platform)})")
+    return text
+
+
+def compose(ticket: Ticket, user: User, text: str) -> Reply:
+    """A new answer on the incident: approved at once, or waiting for an operator."""
+    if not can_write(user, ticket):
+        raise ReplyError("no public answer can be written on this ticket now")
+    reply = Reply(ticket=ticket, author_id=user.id, text=check_text(ticket, text), state=R.DRAFT.value)
+    db.session.add(reply)
+    db.session.flush()
+    record_event(ticket, user, "reply_written", new=f"#{reply.id}", reason=None)
+    if needs_approval(ticket, user):
+        reply.state = R.PENDING_APPROVAL.value
+        record_event(ticket, user, "reply_submitted", new=f"#{reply.id}")
+    else:
+        approve(reply, user)
+    db.session.flush()
+    return reply
+
+
+def approve(reply: Reply, user: User, text: str | None = None) -> None:
+    """Approve (possibly edited) and put one outbox row per resident thread."""
+    if reply.state not in (R.DRAFT.value, R.PENDING_APPROVAL.value):
+        raise ReplyError("this answer is not waiting for approval")
+    if text is not None and text.strip() and text.strip() != reply.text:
+        reply.text = check_text(reply.ticket, text)
+        record_event(reply.ticket, user, "reply_edited", new=f"#{reply.id}")
+    reply.state = R.APPROVED.value
+    reply.reviewed_by_id = user.id
+    reply.approved_at = utcnow()
+    record_event(reply.ticket, user, "reply_approved", new=f"#{reply.id}")
+    fan_out(reply)
+
+
+def send_back(reply: Reply, user: User, comment: str) -> None:
+    comment = (comment or "").strip()
+    if not comment:
+        raise ReplyError("say what to change")
+    if reply.state != R.PENDING_APPROVAL.value:
+        raise ReplyError("this answer is not waiting for approval")
+    reply.state = R.RETURNED.value
+    reply.review_comment = comment
+    reply.reviewed_by_id = user.id
+    record_event(reply.ticket, user, "reply_returned", new=f"#{reply.id}", reason=comment)
+    db.session.flush()
+
+
+def revise(reply: Reply, user: User, text: str) -> None:
+    """The author fixes a sent-back answer; it waits for approval again."""
+    if reply.state != R.RETURNED.value:
+        raise ReplyError("only a sent-back answer can be revised")
+    reply.text = check_text(reply.ticket, text)
+    reply.state = R.PENDING_APPROVAL.value
+    record_event(reply.ticket, user, "reply_submitted", new=f"#{reply.id}")
+    db.session.flush()
+
+
+def fan_out(reply: Reply) -> list[ReplyDelivery]:
+    root = reply.ticket
+    rows = []
+    for ticket in threads(root):
+        if ticket.account_id is None or ticket.platform not in AUTOMATIC | MANUAL:
+            continue
+        target = target_message(ticket)
+        state = DeliveryState.MANUAL if ticket.platform in MANUAL else DeliveryState.QUEUED
+        row = ReplyDelivery(
+            reply=reply, ticket=ticket, account_id=ticket.account_id, platform=ticket.platform,
+            thread_ref=ticket.thread_ref, target_external_id=target.external_id if target else None,
+            outbox_key=f"desk-{reply.id}-{ticket.id}-{secrets.token_hex(6)}",
+            text=texts.render(reply.text, texts.values_for(ticket, root)), state=state.value)
+        db.session.add(row)
+        db.session.flush()
+        record_event(root, None, f"reply_{state.value}", field="delivery", new=f"#{row.id} {row.platform} "
+                     f"→ #{ticket.id}")
+        rows.append(row)
+    if not rows:
+        raise ReplyError("no resident thread on a network to answer")
+    return rows
+
+
+def to_enqueue(reply: Reply) -> list[int]:
+    """Ids of the rows a job should post now (call after the commit)."""
+    return [d.id for d in reply.deliveries if d.state == DeliveryState.QUEUED.value]
+
+
+def replies_of(ticket: Ticket) -> list[Reply]:
+    return list(db.session.scalars(db.select(Reply).where(Reply.ticket_id == ticket.id).order_by(Reply.id)))
+
+
+def summary_state(reply: Reply) -> str:
+    """One word for a reply: its approval state, or the worst of its deliveries."""
+    if reply.state != R.APPROVED.value:
+        return reply.state
+    order = ["unknown", "failed", "manual", "sending", "queued", "sent", "cancelled"]
+    states = {d.state for d in reply.deliveries}
+    for state in order:
+        if state in states:
+            return state
+    return reply.state
