@@ -15,9 +15,10 @@ class AppWorker(Worker):
 
     app: Flask | None = None
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
+        # RQ 3 passes an ``execution`` too; without it every work horse exits with 1.
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
 
 
 @click.command("worker")
