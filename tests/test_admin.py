@@ -243,3 +243,10 @@ def test_issue_token_shown_once_then_revoke(client, admin, make):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked
+
+
+def test_admin_pages_are_in_russian_by_default(client, admin):
+    html, _ = page(client, "/admin/")
+    assert "Пользователи" in html and "Аккаунты" in html
+    html, _ = page(client, "/admin/users/new")
+    assert "Обязательно для руководителя отдела." in html

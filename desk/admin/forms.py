@@ -36,7 +36,7 @@ class UserForm(FlaskForm):
         # A shape check only: internal domains (.test, .local) are legitimate here.
         Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail.")),
     ])
-    name = StringField(_l("Name"), validators=[Length(max=200)])
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[])
     department = SelectField(_l("Department"), coerce=int, choices=[])
     locale = SelectField(_l("Interface language"), choices=[])
