@@ -67,6 +67,26 @@ def _apply(form, operation, *args, **kwargs):
         return None
 
 
+def _save(form, operation, *args, message, endpoint: str):
+    """Validate the posted form, run the service, commit once and go back to the list.
+
+    Returns the redirect, or None when the page must be shown again with its errors.
+    """
+    if not form.validate_on_submit():
+        return None
+    row = _apply(form, operation, *args)
+    if row is None:
+        return None
+    db.session.commit()
+    flash(message(row), "success")
+    return redirect(url_for(endpoint))
+
+
+def _status() -> int:
+    """A page shown again after a post had errors in it."""
+    return 200 if request.method == "GET" else 422
+
+
 @bp.route("/")
 def index():
     pages = [(url_for(endpoint), title, text) for endpoint, title, text in ADMIN_PAGES]
@@ -84,14 +104,10 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new():
     form = UserForm()
-    if form.validate_on_submit():
-        user = _apply(form, services.create_user, form.email.data, form.name.data, form.role.data,
-                      department_of(form.department), form.locale.data, form.password.data or "")
-        if user is not None:
-            db.session.commit()
-            flash(_("User %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None), 200 if request.method == "GET" else 422
+    done = _save(form, services.create_user, form.email.data, form.name.data, form.role.data,
+                 department_of(form.department), form.locale.data, form.password.data or "",
+                 message=lambda u: _("User %(email)s created.", email=u.email), endpoint="admin.users")
+    return done or (render_template("admin/user_form.html", form=form, user=None), _status())
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -101,16 +117,12 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.department.data = user.department_id or NONE
         form.locale.data = user.locale or ""
-    elif form.validate_on_submit():
-        saved = _apply(form, services.update_user, user, form.email.data, form.name.data, form.role.data,
-                       department_of(form.department), form.locale.data)
-        if saved is not None:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("admin.users"))
-    status = 200 if request.method == "GET" else 422
+    elif done := _save(form, services.update_user, user, form.email.data, form.name.data, form.role.data,
+                       department_of(form.department), form.locale.data,
+                       message=lambda _u: _("Changes saved."), endpoint="admin.users"):
+        return done
     return render_template("admin/user_form.html", form=form, user=user,
-                           password_form=PasswordForm(formdata=None), action=ActionForm()), status
+                           password_form=PasswordForm(formdata=None), action=ActionForm()), _status()
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -151,52 +163,40 @@ def user_active(user_id: int):
 @bp.route("/departments", methods=["GET", "POST"])
 def departments():
     form = DepartmentForm()
-    if form.validate_on_submit():
-        dept = _apply(form, services.save_department, None, form.name.data, form.answers_need_approval.data,
-                      form.is_active.data)
-        if dept is not None:
-            db.session.commit()
-            flash(_("Department %(name)s created.", name=dept.name), "success")
-            return redirect(url_for("admin.departments"))
+    done = _save(form, services.save_department, None, form.name.data, form.answers_need_approval.data,
+                 form.is_active.data, message=lambda d: _("Department %(name)s created.", name=d.name),
+                 endpoint="admin.departments")
+    if done:
+        return done
     rows = db.session.scalars(db.select(Department).order_by(Department.is_active.desc(), Department.name)).all()
-    return render_template("admin/departments.html", departments=rows, form=form), \
-        200 if request.method == "GET" else 422
+    return render_template("admin/departments.html", departments=rows, form=form), _status()
 
 
 @bp.route("/departments/<int:dept_id>", methods=["GET", "POST"])
 def department_edit(dept_id: int):
     dept = _get_or_404(Department, dept_id)
     form = DepartmentForm(obj=dept if request.method == "GET" else None)
-    if form.validate_on_submit():
-        saved = _apply(form, services.save_department, dept, form.name.data, form.answers_need_approval.data,
-                       form.is_active.data)
-        if saved is not None:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("admin.departments"))
-    return render_template("admin/department_form.html", form=form, department=dept), \
-        200 if request.method == "GET" else 422
+    done = _save(form, services.save_department, dept, form.name.data, form.answers_need_approval.data,
+                 form.is_active.data, message=lambda _d: _("Changes saved."), endpoint="admin.departments")
+    return done or (render_template("admin/department_form.html", form=form, department=dept), _status())
 
 
 # --- categories ----------------------------------------------------------------------
 
-def _category_from_form(form: CategoryForm, cat: Category | None):
-    return _apply(form, services.save_category, cat, form.name.data, form.direction.data or None,
-                  department_of(form.default_department), form.is_active.data)
+def _save_category(form: CategoryForm, cat: Category | None, message):
+    return _save(form, services.save_category, cat, form.name.data, form.direction.data or None,
+                 department_of(form.default_department), form.is_active.data,
+                 message=message, endpoint="admin.categories")
 
 
 @bp.route("/categories", methods=["GET", "POST"])
 def categories():
     form = CategoryForm()
-    if form.validate_on_submit():
-        cat = _category_from_form(form, None)
-        if cat is not None:
-            db.session.commit()
-            flash(_("Category %(name)s created.", name=cat.name), "success")
-            return redirect(url_for("admin.categories"))
+    done = _save_category(form, None, lambda c: _("Category %(name)s created.", name=c.name))
+    if done:
+        return done
     rows = db.session.scalars(db.select(Category).order_by(Category.is_active.desc(), Category.name)).all()
-    return render_template("admin/categories.html", categories=rows, form=form), \
-        200 if request.method == "GET" else 422
+    return render_template("admin/categories.html", categories=rows, form=form), _status()
 
 
 @bp.route("/categories/<int:cat_id>", methods=["GET", "POST"])
@@ -206,13 +206,9 @@ def category_edit(cat_id: int):
     if request.method == "GET":
         form.direction.data = cat.direction or ""
         form.default_department.data = cat.default_department_id or NONE
-    elif form.validate_on_submit():
-        if _category_from_form(form, cat) is not None:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("admin.categories"))
-    return render_template("admin/category_form.html", form=form, category=cat), \
-        200 if request.method == "GET" else 422
+    elif done := _save_category(form, cat, lambda _c: _("Changes saved.")):
+        return done
+    return render_template("admin/category_form.html", form=form, category=cat), _status()
 
 
 # --- accounts ------------------------------------------------------------------------
@@ -231,17 +227,16 @@ def _account_page(platform: str, account: Account | None):
         form.department.data = account.department_id or NONE
         for f in SETTINGS[platform]:
             form[f"setting_{f.key}"].data = (account.settings or {}).get(f.key, "")
-    if form.validate_on_submit():
+    if request.method == "POST":
         settings = {f.key: form[f"setting_{f.key}"].data for f in SETTINGS[platform]}
         secrets = {f.key: form[f"secret_{f.key}"].data for f in CREDENTIALS[platform]}
         clear = {f.key for f in CREDENTIALS[platform] if form[f"clear_{f.key}"].data}
-        saved = _apply(form, services.save_account, account, platform, form.name.data, form.link.data,
-                       form.direction.data, department_of(form.department), form.is_active.data,
-                       settings, secrets, clear)
-        if saved is not None:
-            db.session.commit()
-            flash(_("Account %(name)s saved.", name=saved.name), "success")
-            return redirect(url_for("admin.accounts"))
+        done = _save(form, services.save_account, account, platform, form.name.data, form.link.data,
+                     form.direction.data, department_of(form.department), form.is_active.data,
+                     settings, secrets, clear,
+                     message=lambda a: _("Account %(name)s saved.", name=a.name), endpoint="admin.accounts")
+        if done:
+            return done
     status = services.credential_status(account) if account is not None else {}
     fields = {
         "settings": [form[f"setting_{f.key}"] for f in SETTINGS[platform]],
@@ -249,7 +244,7 @@ def _account_page(platform: str, account: Account | None):
                     for f in CREDENTIALS[platform]],
     }
     return render_template("admin/account_form.html", form=form, account=account, platform=platform,
-                           fields=fields), 200 if request.method == "GET" else 422
+                           fields=fields), _status()
 
 
 @bp.route("/accounts/new/<platform>", methods=["GET", "POST"])
