@@ -85,6 +85,7 @@ def _test_config(database_url: str, redis_url: str, instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         "SERVER_NAME": None,
         "LOGIN_MAX_FAILURES": 5,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing; production uses scrypt
         "TELEGRAM_API_BASE": "http://127.0.0.1:9",
         "VK_API_BASE": "http://127.0.0.1:9",
         "MAX_API_BASE": "http://127.0.0.1:9",

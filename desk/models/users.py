@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +39,9 @@ class User(UserMixin, db.Model):
     department = relationship("Department", back_populates="members", foreign_keys=[department_id])
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Tests configure a cheap method; production keeps Werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, **({"method": method} if method else {}))
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
