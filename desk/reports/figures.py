@@ -12,10 +12,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ..extensions import db
-from ..labels import label
+from .. import labels
 from ..models import Category, Department, Ticket
 from . import metrics
 from .filters import DIMENSIONS, NONE, ReportFilters
+from .labels import DIMENSION_TITLES
 from .periods import Period, buckets, constant_offset_spans
 
 T = Ticket
@@ -58,7 +59,7 @@ def share(on_time: int, missed: int) -> float | None:
 @dataclass
 class GroupRow:
     key: int | str  # dimension value, or NONE
-    name: str
+    name: str  # or a lazy translated label
     tally: Tally
 
 
@@ -112,7 +113,7 @@ def compliance(filters: ReportFilters, now: datetime, tz: ZoneInfo) -> tuple[Tal
     names = _names(per_dim)
     groups = {
         name: sorted((GroupRow(NONE if key is None else key, names[name](key), tally)
-                      for key, tally in per_dim[name].items()), key=lambda r: (-r.tally.total, r.name))
+                      for key, tally in per_dim[name].items()), key=lambda r: (-r.tally.total, str(r.key)))
         for name in DIMENSIONS
     }
     return total, groups
@@ -129,15 +130,14 @@ def _names(per_dim: dict[str, dict]) -> dict:
     return {
         "department": lambda k: depts.get(k, str(k)) if k is not None else "—",
         "category": lambda k: cats.get(k, str(k)) if k is not None else "—",
-        "direction": lambda k: label("direction", k),
-        "platform": lambda k: label("platform", k),
+        # Lazy labels: rendered later in the reader's language (the digest job has no request).
+        "direction": lambda k: labels.DIRECTION.get(k, k) if k is not None else "—",
+        "platform": lambda k: labels.PLATFORM.get(k, k) if k is not None else "—",
     }
 
 
 def describe(filters: ReportFilters) -> list[tuple[str, str]]:
     """(dimension name, value name) of each dimension the filters fix."""
-    from .labels import DIMENSION_TITLES
-
     per_dim = {name: {None if value == NONE else value: None} for name, value in filters.dims}
     names = _names({name: per_dim.get(name, {}) for name in DIMENSIONS})
     return [(str(DIMENSION_TITLES[name]), names[name](None if value == NONE else value))

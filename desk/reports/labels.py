@@ -9,6 +9,12 @@ DIMENSION_TITLES = {
     "category": _l("Category"),
     "platform": _l("Network"),
 }
+DIMENSION_HEADINGS = {
+    "department": _l("By department"),
+    "direction": _l("By direction"),
+    "category": _l("By category"),
+    "platform": _l("By network"),
+}
 AGE_LABELS = {
     "lt1": _l("under 1 day"),
     "1to3": _l("1–3 days"),

@@ -14,7 +14,7 @@ from .charts import trend_chart
 from .export import csv_response, xlsx_response
 from .figures import build_report, describe
 from .filters import ReportFilters, city_tz
-from .labels import AGE_LABELS, DIMENSION_TITLES, METRIC_LABELS
+from .labels import AGE_LABELS, DIMENSION_HEADINGS, DIMENSION_TITLES, METRIC_LABELS
 from .periods import PRESETS, Period, local_today
 from .tables import report_tables, ticket_table
 
@@ -46,6 +46,7 @@ def index():
     }
     return render_template("reports/index.html", report=report, filters=filters, errors=errors,
                            charts=charts, presets=PRESETS, dimension_titles=DIMENSION_TITLES,
+                           dimension_headings=DIMENSION_HEADINGS,
                            age_labels=AGE_LABELS, **choices()), 400 if errors else 200
 
 

@@ -1,0 +1,90 @@
+"""The weekly SLA digest for managers: last week's headline figures and the worst overdue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import format_date, format_datetime, gettext as _
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Role, Ticket, User
+from ..templating import duration_short
+from .figures import Report, backlog, build_report
+from .filters import ReportFilters
+from .metrics import OPEN_VALUES
+from .periods import local_today, previous_week
+
+WORST = 10
+
+
+@dataclass
+class DigestData:
+    report: Report
+    open_now: int
+    overdue_now: int
+    worst: list[Ticket]
+
+
+def worst_overdue(now: datetime, limit: int = WORST) -> list[Ticket]:
+    """Open tickets past their resolution deadline, the longest overdue first."""
+    return list(db.session.scalars(
+        db.select(Ticket).where(Ticket.status.in_(OPEN_VALUES), Ticket.resolution_due_at < now)
+        .options(joinedload(Ticket.department))
+        .order_by(Ticket.resolution_due_at.asc(), Ticket.id.asc()).limit(limit)))
+
+
+def gather(now: datetime, tz: ZoneInfo) -> DigestData:
+    filters = ReportFilters(previous_week(local_today(now, tz)))
+    report = build_report(filters, now, tz, with_trends=False)
+    overdue = db.session.scalar(db.select(db.func.count()).select_from(Ticket).where(
+        Ticket.status.in_(OPEN_VALUES), Ticket.resolution_due_at < now)) or 0
+    return DigestData(report, sum(n for _key, n in backlog(filters, now)), overdue, worst_overdue(now))
+
+
+def managers() -> list[User]:
+    return list(db.session.scalars(db.select(User).where(
+        User.role == Role.MANAGER.value, User.is_active_user.is_(True)).order_by(User.id)))
+
+
+def _share(on_time: int, missed: int, share: float | None) -> str:
+    if share is None:
+        return _("nothing measured")
+    return _("%(share)s%% (%(on_time)s of %(measured)s)", share=share, on_time=on_time, measured=on_time + missed)
+
+
+def compose(data: DigestData, now: datetime) -> tuple[str, str]:
+    """Subject and plain text in the current locale (call under ``force_locale``)."""
+    t, d, period = data.report.total, data.report.durations, data.report.filters.period
+    span = f"{format_date(period.start, 'dd.MM.yyyy')} – {format_date(period.last_day, 'dd.MM.yyyy')}"
+    with current_app.test_request_context(base_url=current_app.config.get("DESK_PUBLIC_URL", "http://localhost")):
+        report_url = url_for("reports.index", _external=True, **data.report.filters.to_args())
+        card_urls = {tk.id: url_for("tickets.card", ticket_id=tk.id, _external=True) for tk in data.worst}
+    lines = [
+        _("SLA digest for the week %(span)s", span=span),
+        "",
+        _("Appeals: %(n)s", n=t.total),
+        _("Reacted on time: %(value)s", value=_share(t.reaction_on_time, t.reaction_missed, t.reaction_share)),
+        _("Resolved on time: %(value)s", value=_share(t.resolution_on_time, t.resolution_missed, t.resolution_share)),
+        _("Median reaction time: %(median)s (p90 %(p90)s)", median=duration_short(d.reaction_median),
+          p90=duration_short(d.reaction_p90)),
+        _("Median resolution time: %(median)s (p90 %(p90)s)", median=duration_short(d.resolution_median),
+          p90=duration_short(d.resolution_p90)),
+        _("Open now: %(open)s, overdue: %(overdue)s", open=data.open_now, overdue=data.overdue_now),
+        "",
+    ]
+    if data.worst:
+        lines.append(_("Most overdue tickets:"))
+        for i, ticket in enumerate(data.worst, 1):
+            lines.append(_("%(i)s. #%(id)s «%(subject)s» — %(department)s, overdue by %(late)s (due %(due)s)",
+                           i=i, id=ticket.id, subject=ticket.subject[:80],
+                           department=ticket.department.name if ticket.department else "—",
+                           late=duration_short((now - ticket.resolution_due_at).total_seconds()),
+                           due=format_datetime(ticket.resolution_due_at, "dd.MM.yyyy HH:mm")))
+            lines.append("   " + card_urls[ticket.id])
+    else:
+        lines.append(_("No overdue tickets."))
+    lines += ["", _("Full report: %(url)s", url=report_url)]
+    return _("SLA digest, week %(span)s", span=span), "\n".join(lines) + "\n"
