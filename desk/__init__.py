@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "desk.notify.views",
     "desk.collectors_admin.views",
     "desk.reports.views",
+    "desk.registry.views",
 ]
 
 

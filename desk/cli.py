@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "desk.sla.cli",
     "desk.collect_cli",
     "desk.accounts_cli",
+    "desk.registry.cli",
 ]
 
 
