@@ -41,7 +41,8 @@ DEDUPED = frozenset({"vk"})
 
 
 def _setting(name: str, default):
-    return type(default)(current_app.config.get(name, default))
+    """A ``REPLY_*`` setting from the app config, else the environment, else ``default``."""
+    return type(default)(current_app.config.get(name, os.environ.get(name, default)))
 
 
 def _lease_seconds() -> int:
