@@ -24,6 +24,7 @@ BLUEPRINTS = [
     "desk.sla.views",
     "desk.notify.views",
     "desk.collectors_admin.views",
+    "desk.replies.views",
     "desk.reports.views",
     "desk.registry.views",
 ]

@@ -22,6 +22,7 @@ PERIODIC_JOBS: list[tuple[str, int]] = [
     ("workers.sla.escalate", 300),
     ("workers.collectors.base.poll_due_accounts", 30),  # each account per COLLECT_INTERVAL_SECONDS
     ("workers.collectors.base.sweep_pending_deliveries", 60),
+    ("workers.replies.sweep", 60),  # re-enqueue replies whose job was lost
     ("workers.collectors.vk.collect_all_mentions", 600),  # VK newsfeed.search per account
     ("workers.stats.snapshot_subscribers", 10800),  # accounts still missing today's count
 ]

@@ -95,3 +95,6 @@ def status(ticket_id: int):
         raise ApiError(409, "transition_not_allowed", str(exc)) from None
     db.session.commit()
     return jsonify(serializers.ticket_detail(ticket))
+
+
+from . import replies as _replies  # noqa: E402,F401  (routes of the replies feature on this blueprint)

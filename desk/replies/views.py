@@ -1,0 +1,251 @@
+"""Pages and posts of the replies feature (thin: the logic is in services/outbox).
+
+Each post commits once, then enqueues the rows to post (side effects after commit).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from .. import labels
+from ..auth.scope import get_ticket_or_404, roles_required
+from ..extensions import db
+from ..models import Category, Department, Role
+from ..models.replies import CannedReply, DeliveryState, Reply, ReplyDelivery, ReplyState
+from ..tickets.views import form_errors, safe_next
+from . import forms, outbox, services
+from .jobs import enqueue_deliveries
+from .panel import load_panel
+
+bp = Blueprint("replies", __name__)
+
+labels.EVENT.update({
+    "reply_written": _l("Public answer written"),
+    "reply_submitted": _l("Public answer sent for approval"),
+    "reply_approved": _l("Public answer approved"),
+    "reply_returned": _l("Public answer sent back"),
+    "reply_edited": _l("Public answer edited"),
+    "reply_queued": _l("Answer queued for posting"),
+    "reply_manual": _l("Answer to post by hand"),
+    "reply_sending": _l("Posting the answer"),
+    "reply_sent": _l("Answer posted"),
+    "reply_retry": _l("Posting will be retried"),
+    "reply_failed": _l("Posting failed"),
+    "reply_unknown": _l("Posting outcome unknown"),
+    "reply_resent": _l("Answer resent"),
+    "reply_marked_sent": _l("Answer confirmed as posted"),
+    "reply_echo": _l("Answer seen on the network"),
+    "reply_cancelled": _l("Answer cancelled"),
+})
+labels.FIELD.setdefault("delivery", _l("posting"))
+STATE_LABELS = {**{s.value: _l(s.label) for s in ReplyState}, **{s.value: _l(s.label) for s in DeliveryState}}
+
+
+@bp.app_context_processor
+def _panel_helpers():
+    return {"reply_panel": load_panel, "reply_state_label": lambda v: str(STATE_LABELS.get(v, v)),
+            "reply_summary": services.summary_state,
+            "reply_forms": {"compose": forms.ComposeForm, "approve": forms.ApproveForm,
+                            "send_back": forms.SendBackForm, "confirm": forms.ConfirmForm,
+                            "resend": forms.ResendForm, "empty": forms.EmptyForm}}
+
+
+def _back(ticket_id: int):
+    return redirect(safe_next(request.form.get("next"), url_for("tickets.card", ticket_id=ticket_id)))
+
+
+def _fail(form, ticket_id: int):
+    flash(form_errors(form) or _("Nothing was sent."), "error")
+    return _back(ticket_id)
+
+
+@bp.post("/tickets/<int:ticket_id>/replies")
+@login_required
+def compose(ticket_id: int):
+    ticket = get_ticket_or_404(ticket_id, for_update=True)
+    if not current_user.has_role(*services.WRITERS):
+        abort(403)
+    form = forms.ComposeForm()
+    if not form.validate_on_submit():
+        return _fail(form, ticket_id)
+    try:
+        reply = services.compose(ticket, current_user, form.text.data)
+        db.session.commit()
+    except services.ReplyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(ticket_id)
+    enqueue_deliveries(services.to_enqueue(reply))
+    if reply.state == ReplyState.PENDING_APPROVAL.value:
+        flash(_("The answer waits for an operator's approval."), "success")
+    else:
+        flash(_("The answer is on its way to the resident."), "success")
+    return _back(ticket_id)
+
+
+def _reply_in_scope(reply_id: int) -> Reply:
+    reply = db.session.get(Reply, reply_id)
+    if reply is None:
+        abort(404)
+    get_ticket_or_404(reply.ticket_id)  # another department's reply is a 404
+    return reply
+
+
+@bp.get("/replies/approvals")
+@roles_required(Role.OPERATOR, Role.ADMIN)
+def approvals():
+    pending = db.session.scalars(db.select(Reply).where(Reply.state == ReplyState.PENDING_APPROVAL.value)
+                                 .order_by(Reply.id)).all()
+    return render_template("replies/approvals.html", pending=pending, approve_form=forms.ApproveForm(),
+                           send_back_form=forms.SendBackForm())
+
+
+@bp.post("/replies/<int:reply_id>/approve")
+@roles_required(Role.OPERATOR, Role.ADMIN)
+def approve(reply_id: int):
+    reply = _reply_in_scope(reply_id)
+    form = forms.ApproveForm()
+    if not form.validate_on_submit():
+        return _fail(form, reply.ticket_id)
+    try:
+        services.approve(reply, current_user, form.text.data)
+        db.session.commit()
+    except services.ReplyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(reply.ticket_id)
+    enqueue_deliveries(services.to_enqueue(reply))
+    flash(_("Approved: the answer is on its way."), "success")
+    return _back(reply.ticket_id)
+
+
+@bp.post("/replies/<int:reply_id>/send-back")
+@roles_required(Role.OPERATOR, Role.ADMIN)
+def send_back(reply_id: int):
+    reply = _reply_in_scope(reply_id)
+    form = forms.SendBackForm()
+    if not form.validate_on_submit():
+        return _fail(form, reply.ticket_id)
+    try:
+        services.send_back(reply, current_user, form.comment.data)
+        db.session.commit()
+    except services.ReplyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(reply.ticket_id)
+    flash(_("Sent back to the author."), "success")
+    return _back(reply.ticket_id)
+
+
+@bp.post("/replies/<int:reply_id>/revise")
+@login_required
+def revise(reply_id: int):
+    reply = _reply_in_scope(reply_id)
+    if not current_user.has_role(*services.WRITERS):
+        abort(403)
+    form = forms.ComposeForm()
+    if not form.validate_on_submit():
+        return _fail(form, reply.ticket_id)
+    try:
+        services.revise(reply, current_user, form.text.data)
+        db.session.commit()
+    except services.ReplyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(reply.ticket_id)
+    flash(_("The answer waits for an operator's approval."), "success")
+    return _back(reply.ticket_id)
+
+
+@bp.get("/replies/outbox")
+@roles_required(Role.OPERATOR, Role.ADMIN)
+def attention():
+    """Rows a person must look at: unknown outcome, failed, and OK's to post by hand."""
+    rows = db.session.scalars(db.select(ReplyDelivery).where(ReplyDelivery.state.in_(
+        [DeliveryState.UNKNOWN.value, DeliveryState.FAILED.value, DeliveryState.MANUAL.value]))
+        .order_by(ReplyDelivery.state.desc(), ReplyDelivery.id)).all()
+    return render_template("replies/outbox.html", rows=rows)
+
+
+def _delivery_in_scope(delivery_id: int) -> ReplyDelivery:
+    delivery = db.session.get(ReplyDelivery, delivery_id)
+    if delivery is None:
+        abort(404)
+    get_ticket_or_404(delivery.reply.ticket_id)
+    return delivery
+
+
+@bp.post("/replies/deliveries/<int:delivery_id>/<action>")
+@login_required
+def delivery_action(delivery_id: int, action: str):
+    delivery = _delivery_in_scope(delivery_id)
+    ticket_id = delivery.reply.ticket_id
+    if not current_user.has_role(*services.WRITERS):
+        abort(403)
+    if action == "confirm":
+        form = forms.ConfirmForm()
+    elif action == "resend":
+        form = forms.ResendForm()
+    elif action == "cancel":
+        form = forms.EmptyForm()
+    else:
+        abort(404)
+    if not form.validate_on_submit():
+        return _fail(form, ticket_id)
+    try:
+        if action == "confirm":
+            outbox.confirm_by_hand(delivery, current_user, form.permalink.data or "")
+        elif action == "resend":
+            outbox.resend(delivery, current_user, form.text.data)
+        else:
+            outbox.cancel(delivery, current_user)
+        db.session.commit()
+    except outbox.DeliveryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(ticket_id)
+    if action == "resend":
+        enqueue_deliveries([delivery.id])
+    flash(_("Saved."), "success")
+    return _back(ticket_id)
+
+
+# --- canned replies (administrators) -----------------------------------------------------------
+
+
+def _canned_form() -> forms.CannedForm:
+    form = forms.CannedForm()
+    none = [("", "—")]
+    form.department_id.choices = none + [(str(d.id), d.name) for d in db.session.scalars(
+        db.select(Department).where(Department.is_active.is_(True)).order_by(Department.name))]
+    form.category_id.choices = none + [(str(c.id), c.name) for c in db.session.scalars(
+        db.select(Category).where(Category.is_active.is_(True)).order_by(Category.name))]
+    return form
+
+
+@bp.route("/replies/canned", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def canned():
+    form = _canned_form()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            db.session.add(CannedReply(title=form.title.data.strip(), body=form.body.data.strip(),
+                                       department_id=form.department_id.data, category_id=form.category_id.data))
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".canned"))
+        flash(form_errors(form), "error")
+    items = db.session.scalars(db.select(CannedReply).order_by(CannedReply.is_active.desc(), CannedReply.title)).all()
+    return render_template("replies/canned.html", form=form, items=items, toggle_form=forms.EmptyForm())
+
+
+@bp.post("/replies/canned/<int:canned_id>/toggle")
+@roles_required(Role.ADMIN)
+def toggle_canned(canned_id: int):
+    item = db.session.get(CannedReply, canned_id) or abort(404)
+    if forms.EmptyForm().validate_on_submit():
+        item.is_active = not item.is_active
+        db.session.commit()
+    return redirect(url_for(".canned"))
