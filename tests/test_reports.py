@@ -141,6 +141,17 @@ def test_pending_deadlines_count_neither_way(app, make):
     assert total.reaction_share == 100.0 and total.resolution_share == 0.0
 
 
+def test_a_reply_at_the_deadline_is_on_time_and_a_close_counts_as_the_finish(app, make):
+    now = local(2025, 3, 20, 12)
+    add(local(2025, 3, 4, 9), reply_after=24 * H, status="closed", closed_at=local(2025, 3, 5, 9))
+    add(local(2025, 3, 4, 9), reply_after=24 * H + timedelta(seconds=1), status="closed",
+        closed_at=local(2025, 3, 12, 9))
+    filters = ReportFilters(Period(datetime(2025, 3, 3).date(), datetime(2025, 3, 10).date()))
+    total, _groups = compliance(filters, now, CITY)
+    assert (total.reaction_on_time, total.reaction_missed) == (1, 1)
+    assert (total.resolution_on_time, total.resolution_missed) == (1, 1)
+
+
 def test_median_and_p90_of_reaction_and_resolution_times(client, login_as, week, manager):
     login_as(manager)
     html = html_of(client, f"/reports/?{WEEK}")
