@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import inspect
 
 from .extensions import db
 
@@ -27,8 +28,12 @@ def prepare_database(app: Flask) -> str:
     """Bring the schema up to date: Alembic when migrations exist, else ``create_all``."""
     versions = Path(app.extensions["migrate"].directory) / "versions"
     if versions.is_dir() and any(versions.glob("*.py")):
-        from flask_migrate import upgrade
+        from flask_migrate import stamp, upgrade
 
+        tables = set(inspect(db.engine).get_table_names())
+        if "users" in tables and "alembic_version" not in tables:
+            # Made by create_all before the first migration existed: it is that schema.
+            stamp()
         upgrade()
         return "migrated"
     db.create_all()
@@ -65,7 +70,7 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     """Upgrade the database, load the demo, start a worker and serve the desk."""
     from werkzeug.serving import run_simple
 
-    from .demo.commands import DEFAULT_TICKETS, demo_command, print_logins
+    from .demo.commands import DEFAULT_TICKETS, load_demo, print_logins
     from .queue import get_redis, stop_embedded_redis
 
     app = current_app._get_current_object()
@@ -73,7 +78,7 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     port = int(os.environ.get("DESK_PORT", "5000"))
     click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
     if demo:
-        click.get_current_context().invoke(demo_command, tickets=tickets or DEFAULT_TICKETS, quiet=True)
+        click.echo(load_demo(tickets or DEFAULT_TICKETS))
     db.session.remove()
     # Start (or find) the Redis server before the worker looks for it.
     get_redis().ping()

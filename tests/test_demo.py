@@ -144,3 +144,43 @@ def _stop_leftover_server(registry: Path) -> None:
         redis.Redis(unix_socket_path=socket).shutdown(nosave=True)
     except (redis.ConnectionError, FileNotFoundError):
         pass  # already stopped
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_starts_the_desk_with_a_worker_and_stops_both(tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    import psutil
+
+    port = _free_port()
+    env = {**os.environ, "DESK_INSTANCE_PATH": str(tmp_path), "DESK_PORT": str(port)}
+    for name in ("REDIS_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    serve = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--tickets", "20"],
+                             cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        status, deadline = None, time.monotonic() + 120
+        while status != 200 and time.monotonic() < deadline and serve.poll() is None:
+            try:
+                status = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).status
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+        workers = [p for p in psutil.Process(serve.pid).children() if "worker" in " ".join(p.cmdline())]
+        assert len(workers) == 1
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        output = serve.communicate(timeout=60)[0]
+        _stop_leftover_server(tmp_path / "redis.db.settings")
+    assert "admin@belogorsk.demo" in output and f"http://127.0.0.1:{port}/" in output
+    assert serve.returncode == 0 and "stopped" in output
+    assert not workers[0].is_running()

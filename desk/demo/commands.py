@@ -19,24 +19,32 @@ def print_logins() -> None:
         click.echo(f"  {email:<34} {role}{' · ' + dept if dept else ''}")
 
 
+def load_demo(tickets: int, show_progress: bool = True) -> str:
+    """Load the demo city (idempotent); returns a one-line summary."""
+    ref = ensure_reference_data()
+    db.session.commit()
+    with click.progressbar(length=tickets, label="Demo tickets",
+                           file=None if show_progress else _Null()) as bar:
+        report = load_tickets(ref, tickets, progress=bar)
+    return (f"{report.created} tickets created, {report.skipped} already there; {len(ref.departments)} "
+            f"departments, {len(ref.categories)} categories, {len(ref.accounts)} accounts.")
+
+
 @click.command("demo")
 @click.option("--tickets", default=DEFAULT_TICKETS, show_default=True, help="How many demo tickets.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no logins at the end.")
 @with_appcontext
 def demo_command(tickets: int, quiet: bool) -> None:
     """Load the demo city of Belogorsk (running it again changes nothing)."""
-    ref = ensure_reference_data()
-    db.session.commit()
-    with click.progressbar(length=tickets, label="Demo tickets", file=None if not quiet else _Null()) as bar:
-        report = load_tickets(ref, tickets, progress=bar)
-    if quiet:
-        return
-    click.echo(f"{report.created} tickets created, {report.skipped} already there; "
-               f"{len(ref.departments)} departments, {len(ref.categories)} categories, {len(ref.accounts)} accounts.")
-    print_logins()
+    summary = load_demo(tickets, show_progress=not quiet)
+    if not quiet:
+        click.echo(summary)
+        print_logins()
 
 
 class _Null:
+    """A file for a progress bar nobody should see."""
+
     def write(self, _text: str) -> None:
         pass
 

@@ -206,8 +206,7 @@ class Timeline:
         self.last = start
 
     def step(self, action: Callable[[], object]) -> None:
-        action()
-        db.session.flush()
+        action()  # every ticket service flushes, so its events have ids by now
         when = self.moments.pop(0) if self.moments else self.last
         self.last = when
         events = self.ticket.events
