@@ -306,6 +306,15 @@ def test_queue_export_follows_the_queue_filters(client, login_as, week, make):
     assert {int(r[0]) for r in rows[1:]} == {t[1].id, t[2].id, t["sunday"].id, t["saturday"].id}
 
 
+def test_the_queue_page_links_to_the_export_of_its_current_filters(client, login_as, week, make):
+    login_as(make.user(Role.OPERATOR))
+    html = html_of(client, "/queue?status=all&platform=telegram")
+    href = re.search(r'href="([^"]+)" data-test="export-csv"', html).group(1).replace("&amp;", "&")
+    rows = read_csv(client.get(href))
+    t = week["tickets"]
+    assert {int(r[0]) for r in rows[1:]} == {t[2].id, t[3].id}
+
+
 def test_queue_export_keeps_a_department_head_to_their_department(client, login_as, week, make):
     login_as(make.user(Role.DEPARTMENT_HEAD, department=week["schools"]))
     rows = read_csv(client.get("/reports/queue.csv?status=all"))
