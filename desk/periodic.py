@@ -25,6 +25,7 @@ PERIODIC_JOBS: list[tuple[str, int]] = [
     ("workers.replies.sweep", 60),  # re-enqueue replies whose job was lost
     ("workers.collectors.vk.collect_all_mentions", 600),  # VK newsfeed.search per account
     ("workers.stats.snapshot_subscribers", 10800),  # accounts still missing today's count
+    ("workers.crosspost.sweep", 60),  # announcements whose posting job was lost
     ("workers.reports.send_weekly_digest_when_due", 3600),  # Monday 08:00 city time, once a week
 ]
 TICK_SECONDS = 20

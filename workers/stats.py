@@ -17,11 +17,12 @@ from typing import Any, Callable, Mapping
 
 from flask import current_app
 
-from desk.channels.errors import ChannelError, MalformedResponse, PermanentError
+from desk.channels.errors import ChannelError, MalformedResponse
 from desk.channels.http import with_retries
 from desk.extensions import db
 from desk.models import Account
 from desk.registry.snapshots import accounts_due, city_today, record_count, record_failure
+from desk.registry.targets import required_setting, telegram_channel
 
 from .collectors import max as max_collector
 from .collectors import ok as ok_collector
@@ -48,29 +49,20 @@ def _count(value: Any, what: str) -> int:
 
 
 def telegram_count(account: Account, config: Mapping) -> int:
-    settings = account.settings or {}
-    username = settings.get("username") or settings.get("channel_username")
-    chat_id = settings.get("channel_id") or (f"@{username.lstrip('@')}" if username else None)
-    if not chat_id:
-        raise PermanentError("the Telegram account has no channel_id or username setting")
-    return _count(telegram_collector.client_for(account, config).get_chat_member_count(chat_id),
+    return _count(telegram_collector.client_for(account, config).get_chat_member_count(telegram_channel(account)),
                   "getChatMemberCount")
 
 
 def max_count(account: Account, config: Mapping) -> int:
-    chat_id = (account.settings or {}).get("chat_id")
-    if not chat_id:
-        raise PermanentError("the MAX account has no chat_id setting")
+    chat_id = required_setting(account, "chat_id")
     with max_collector.client_for(account, config) as client:
         return _count(client.get_chat(chat_id).get("participants_count"), "GET /chats")
 
 
 def ok_count(account: Account, config: Mapping) -> int:
-    group_id = (account.settings or {}).get("group_id")
-    if not group_id:
-        raise PermanentError("the OK account has no group_id setting")
+    group_id = required_setting(account, "group_id")
     with ok_collector.client_for(account, config) as client:
-        return _count(client.group_info(str(group_id)).get("members_count"), "group.getInfo")
+        return _count(client.group_info(group_id).get("members_count"), "group.getInfo")
 
 
 SINGLE_FETCHERS = {"telegram": telegram_count, "max": max_count, "ok": ok_count}

@@ -139,6 +139,11 @@ class VKClient:
         return self.call("wall.createComment", idempotent=guid is not None, owner_id=owner_id, post_id=post_id,
                          message=message, from_group=from_group, reply_to_comment=reply_to_comment, guid=guid)
 
+    def wall_post(self, owner_id: int, message: str, *, from_group: bool = True, guid: str | None = None) -> dict:
+        """Publish on a wall (a user token of a community admin); ``guid`` dedupes repeats."""
+        return self.call("wall.post", idempotent=guid is not None, owner_id=owner_id, message=message,
+                         from_group=from_group, guid=guid)
+
 
 def _form_value(value: Any) -> str:
     if isinstance(value, bool):

@@ -6,6 +6,7 @@ from .notifications import Notification  # noqa: F401
 from .sla import CalendarDay, SlaPolicy, WorkingHours  # noqa: F401
 from .replies import CannedReply, Reply, ReplyDelivery  # noqa: F401
 from .registry import SubscriberSnapshot  # noqa: F401
+from .announcements import Announcement, AnnouncementDelivery  # noqa: F401
 from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
 from .types import (
     JOINABLE_STATUSES,

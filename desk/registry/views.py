@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.scope import roles_required
 from ..extensions import db
 from ..models import Account, Role
+from ..models.replies import DeliveryState
 from . import publications
 from .directory import DIRECTIONS, NETWORKS, build_directory, clean_filter
 from .export import growth_workbook
@@ -21,6 +23,7 @@ from .qr import qr_png, qr_svg
 from .snapshots import city_today, snapshot_failures
 
 bp = Blueprint("registry", __name__)
+DELIVERY_STATE_LABELS = {s.value: _l(s.label) for s in DeliveryState}
 
 # The widget is meant to be framed by any municipal site; every other page keeps the
 # desk's SAMEORIGIN default (security.py only sets headers a view has not set).
@@ -38,6 +41,11 @@ def _filters() -> tuple[str | None, str | None]:
 def thousands(value: int | float | None) -> str:
     """A count with the locale's digit grouping (Russian: 336 500)."""
     return "—" if value is None else format_decimal(value, format="#,##0")
+
+
+@bp.app_template_global("delivery_state_label")
+def delivery_state_label(state: str) -> str:
+    return str(DELIVERY_STATE_LABELS.get(state, state))
 
 
 @bp.app_template_global("subscriber_snapshot_failures")
@@ -141,3 +149,6 @@ def publications_page():
                            direction=direction, networks=NETWORKS, directions=DIRECTIONS,
                            period_days=PERIOD_DAYS, stale_days=publications.stale_days(),
                            stale_count=sum(1 for r in rows if r.stale), user=current_user)
+
+
+from . import crosspost_views  # noqa: E402,F401  (its routes are on this blueprint)

@@ -49,6 +49,7 @@ ACCESS = {
     "wall.getComments": {"user", "service"},
     "newsfeed.search": {"user", "service"},
     "wall.createComment": {"user", "group"},
+    "wall.post": {"user"},  # a community token cannot publish on the wall
 }
 
 
@@ -84,6 +85,7 @@ class FakeVK(FakeServer):
         self.feed: list[dict] = []  # posts anywhere on VK, for newsfeed.search
         self.calls: list[tuple[str, dict]] = []
         self.created_comments: list[dict] = []
+        self.wall_posts: list[dict] = []  # wall.post requests that created a post
         self._guids: dict[str, dict] = {}
         self._recent: dict[str, deque] = defaultdict(deque)
         self._next_comment_id = 1000
@@ -368,6 +370,26 @@ class FakeVK(FakeServer):
                                        reply_to=reply_to)
             self.created_comments.append(dict(p))
             result = {"comment_id": comment["id"], "parents_stack": comment["parents_stack"]}
+            if guid:
+                self._guids[guid] = result
+            return result
+
+    def m_wall_post(self, token: Token, p: dict) -> dict:
+        """A post on a community wall; ``guid`` makes a repeated request return the same post."""
+        owner_id = int(p.get("owner_id") or 0)
+        message = p.get("message") or ""
+        with self.lock:
+            guid = p.get("guid")
+            if guid and guid in self._guids:
+                return self._guids[guid]
+            if -owner_id not in self.groups:
+                raise VKError(100, "owner_id is invalid")
+            if not message.strip() or len(message) > 16384:
+                raise VKError(100, "message is empty or too long")
+            post_id = 1 + max((pid for (oid, pid) in self.posts if oid == owner_id), default=0)
+            self.add_post(owner_id, post_id, message, int(time.time()))
+            self.wall_posts.append(dict(p))
+            result = {"post_id": post_id}
             if guid:
                 self._guids[guid] = result
             return result

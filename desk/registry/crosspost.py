@@ -1,0 +1,128 @@
+"""Crossposting: compose an announcement once and publish it to many accounts.
+
+Each account gets one outbox row (:class:`AnnouncementDelivery`) with the replies
+outbox's states and transition table, so the guarantees are the same: a unique key per
+(announcement, account), a claim committed before the network call, ``unknown`` when a
+write may have landed (never resent automatically), shared rate windows. The text is
+checked against every chosen network's limit before anything is stored. Functions here
+only flush; the view or the job commits, and enqueues after the commit.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..extensions import db
+from ..models import Account, User, utcnow
+from ..models.announcements import Announcement, AnnouncementDelivery
+from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState
+from ..queue import get_queue
+from ..replies.text import limit_for
+
+D = DeliveryState
+#: networks a bot can publish on (OK has no public posting method for groups)
+PLATFORMS = ("telegram", "vk", "max")
+POST_JOB = "workers.crosspost.post_announcement_delivery"
+JOB_TIMEOUT = 120
+
+
+class CrosspostError(ValueError):
+    """Something a person must fix before anything is published."""
+
+
+def target_accounts(direction: str | None, networks: list[str]) -> list[Account]:
+    chosen = [n for n in networks if n in PLATFORMS] or list(PLATFORMS)
+    query = db.select(Account).where(Account.is_active.is_(True), Account.platform.in_(chosen))
+    if direction:
+        query = query.where(Account.direction == direction)
+    return list(db.session.scalars(query.order_by(Account.direction, Account.name, Account.platform)).all())
+
+
+def too_long_for(text: str, accounts: list[Account]) -> dict[str, int]:
+    """Networks among ``accounts`` whose limit ``text`` exceeds: platform -> limit."""
+    limits = {a.platform: limit_for(a.platform) for a in accounts}
+    return {platform: limit for platform, limit in limits.items() if limit is not None and len(text) > limit}
+
+
+def create_announcement(text: str, accounts: list[Account], author: User | None,
+                        publish_at: datetime | None = None) -> Announcement:
+    text = (text or "").strip()
+    if not text:
+        raise CrosspostError("the announcement is empty")
+    if not accounts:
+        raise CrosspostError("no account matches the choice")
+    over = too_long_for(text, accounts)
+    if over:
+        raise CrosspostError("; ".join(f"{platform}: at most {limit} characters, the text has {len(text)}"
+                                       for platform, limit in sorted(over.items())))
+    announcement = Announcement(text=text, author=author, publish_at=publish_at)
+    db.session.add(announcement)
+    db.session.flush()
+    for account in accounts:
+        db.session.add(AnnouncementDelivery(
+            announcement_id=announcement.id, account_id=account.id, platform=account.platform,
+            outbox_key=f"ann{announcement.id}-acc{account.id}", next_attempt_at=publish_at))
+    db.session.flush()
+    return announcement
+
+
+def move(delivery: AnnouncementDelivery, new: DeliveryState, reason: str | None = None) -> None:
+    old = DeliveryState(delivery.state)
+    if new not in DELIVERY_TRANSITIONS[old]:
+        raise CrosspostError(f"a delivery in state {old.value} cannot become {new.value}")
+    delivery.state = new.value
+    if reason is not None:
+        delivery.last_error = reason[:4000]
+    db.session.flush()
+
+
+def mark_sent(delivery: AnnouncementDelivery, external_id: str, permalink: str = "") -> None:
+    delivery.external_id, delivery.permalink, delivery.sent_at = external_id[:160], permalink[:500], utcnow()
+    move(delivery, D.SENT)
+    delivery.last_error = None
+
+
+def requeue(delivery: AnnouncementDelivery, in_seconds: float, reason: str | None = None) -> None:
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=in_seconds)
+    move(delivery, D.QUEUED, reason)
+
+
+def resend(delivery: AnnouncementDelivery) -> None:
+    """A person resends a failed or unknown delivery (after checking the channel)."""
+    if delivery.state not in (D.FAILED.value, D.UNKNOWN.value):
+        raise CrosspostError("only a failed or unknown delivery can be resent")
+    delivery.next_attempt_at = None
+    move(delivery, D.QUEUED)
+
+
+def confirm_posted(delivery: AnnouncementDelivery, permalink: str = "") -> None:
+    """A person found the post of an ``unknown`` delivery on the network."""
+    if delivery.state != D.UNKNOWN.value:
+        raise CrosspostError("only an unknown delivery can be marked as posted")
+    mark_sent(delivery, delivery.external_id or f"confirmed:{delivery.outbox_key}", permalink)
+
+
+def enqueue_delivery(delivery_id: int, at: datetime | None = None) -> None:
+    """After the commit: run the posting job now, or at ``at``."""
+    queue = get_queue()
+    delay = (at - utcnow()).total_seconds() if at else 0
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), POST_JOB, delivery_id, job_timeout=JOB_TIMEOUT, result_ttl=600)
+    else:
+        queue.enqueue(POST_JOB, delivery_id, job_timeout=JOB_TIMEOUT, result_ttl=600)
+
+
+def enqueue_announcement(announcement: Announcement) -> None:
+    for delivery in announcement.deliveries:
+        if delivery.state == D.QUEUED.value:
+            enqueue_delivery(delivery.id, delivery.next_attempt_at)
+
+
+def recent_announcements(limit: int = 50) -> list[Announcement]:
+    return list(db.session.scalars(db.select(Announcement).order_by(Announcement.id.desc()).limit(limit)).all())
+
+
+def state_counts(announcement: Announcement) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for delivery in announcement.deliveries:
+        counts[delivery.state] = counts.get(delivery.state, 0) + 1
+    return counts
