@@ -87,22 +87,22 @@ def _linked_account_or_404(account_id: int) -> Account:
     return account
 
 
+def _qr_response(account_id: int, body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.cache_control.public, response.cache_control.max_age = True, QR_MAX_AGE
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="account-{account_id}-{filename}"'
+    return response
+
+
 @bp.get("/accounts/<int:account_id>/qr.svg")
 def qr_code_svg(account_id: int):
-    account = _linked_account_or_404(account_id)
-    response = Response(qr_svg(account.link), mimetype="image/svg+xml")
-    response.cache_control.public, response.cache_control.max_age = True, QR_MAX_AGE
-    return response
+    return _qr_response(account_id, qr_svg(_linked_account_or_404(account_id).link), "image/svg+xml", "qr.svg")
 
 
 @bp.get("/accounts/<int:account_id>/qr.png")
 def qr_code_png(account_id: int):
-    account = _linked_account_or_404(account_id)
-    response = Response(qr_png(account.link), mimetype="image/png")
-    response.cache_control.public, response.cache_control.max_age = True, QR_MAX_AGE
-    if request.args.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="account-{account.id}-qr.png"'
-    return response
+    return _qr_response(account_id, qr_png(_linked_account_or_404(account_id).link), "image/png", "qr.png")
 
 
 # --- managers -------------------------------------------------------------------------------
