@@ -107,19 +107,19 @@ def qr_code_png(account_id: int):
 
 # --- managers -------------------------------------------------------------------------------
 
-def _growth_args() -> dict:
+def _growth_from_query():
+    """The growth report the query string asks for, and its cleaned arguments."""
     network, direction = _filters()
-    account_id = request.args.get("account", type=int)
-    return {"days": clean_days(request.args.get("days")), "network": network, "direction": direction,
-            "account_id": account_id}
+    args = {"days": clean_days(request.args.get("days")), "network": network, "direction": direction,
+            "account_id": request.args.get("account", type=int)}
+    report = growth_report(args["days"], direction=direction, network=network, account_id=args["account_id"])
+    return args, report
 
 
 @bp.get("/registry/growth")
 @roles_required(Role.MANAGER, Role.ADMIN)
 def growth():
-    args = _growth_args()
-    report = growth_report(args["days"], direction=args["direction"], network=args["network"],
-                           account_id=args["account_id"])
+    args, report = _growth_from_query()
     chart, names, title = growth_chart(report, args["account_id"])
     return render_template("registry/growth.html", report=report, args=args, period_days=PERIOD_DAYS,
                            networks=NETWORKS, directions=DIRECTIONS, chart=chart, chart_names=names,
@@ -129,9 +129,7 @@ def growth():
 @bp.get("/registry/growth.xlsx")
 @roles_required(Role.MANAGER, Role.ADMIN)
 def growth_xlsx():
-    args = _growth_args()
-    report = growth_report(args["days"], direction=args["direction"], network=args["network"],
-                           account_id=args["account_id"])
+    args, report = _growth_from_query()
     filename = f"subscriber-growth-{city_today().isoformat()}-{args['days']}d.xlsx"
     return Response(growth_workbook(report),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
