@@ -157,6 +157,20 @@ def test_event_log_shows_who_what_old_new_and_reason(make, login_as, client):
     assert 'data-test="return-reason"' in html
 
 
+def test_event_log_names_the_changed_field_once(make, login_as, client):
+    dept = make.department("Дороги")
+    operator = make.user("operator")
+    ticket = routed(make, dept, operator)
+    services.set_priority(ticket, "urgent", operator)
+    db.session.commit()
+    login_as(operator)
+    html = client.get(f"/tickets/{fresh(ticket).id}").get_data(as_text=True)
+    events = " ".join(html.split('data-test="events"')[1].split("</ul>")[0].split())
+    assert "Статус изменён: Новое → Передано в отдел" in events
+    assert "Приоритет: Обычный → Срочный" in events
+    assert "статус:" not in events and "Изменено" not in events
+
+
 def test_russian_is_the_default_language_of_the_card(make, login_as, client):
     ticket = make.ticket()
     login_as(make.user("operator"))
