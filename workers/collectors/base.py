@@ -149,6 +149,8 @@ def apply_updates(account: Account, module, updates: list[dict], source: str, co
     letter (the rest of the batch still lands)."""
     events: list = []
     skipped_raw: list = []
+    if hasattr(module, "prepare"):
+        module.prepare(account, updates)  # e.g. VK: resolve all authors' names in one call
     for raw in updates:
         try:
             normalized = module.normalize(account, raw)
