@@ -89,3 +89,6 @@ def check_production(config: dict) -> None:
             "Refusing to start in production: set SECRET_KEY in the environment "
             "to a random value of at least 32 characters."
         )
+    if not config.get("REDIS_URL"):
+        raise RuntimeError("Refusing to start in production without REDIS_URL (the embedded Redis is for "
+                           "a single machine's trial run).")
