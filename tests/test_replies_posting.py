@@ -11,6 +11,7 @@ from desk.models import Message, Role, TicketEvent
 from desk.models.replies import ReplyDelivery
 from desk.queue import get_redis
 from desk.replies import outbox, services
+from desk.channels.vk import random_id_for as vk_random_id
 from desk.replies.jobs import enqueue_deliveries
 from desk.tickets.services import merge
 from workers.replies import LEASE_KEY, post_delivery, sweep
@@ -68,6 +69,44 @@ def test_vk_reply_is_a_community_comment_with_the_outbox_key_as_guid(make, vk):
         "reply_to_comment": str(comment_id), "guid": row.outbox_key, "v": "5.199"}]
     assert row.state == "sent" and row.external_id.startswith(f"{-VK_GROUP}_")
     assert row.permalink == f"https://vk.com/wall{-VK_GROUP}_77?reply={row.external_id.split('_')[1]}&thread={comment_id}"
+
+
+def test_vk_direct_message_is_answered_in_the_same_dialog_with_messages_send(make, vk):
+    account = vk_account(make)
+    peer = 2345678
+    incoming = vk.add_direct_message(VK_GROUP, peer, "Во дворе не горит фонарь")
+    cmid = incoming["conversation_message_id"]
+    ticket = make.ticket(account, incoming["text"], external_id=f"dm:{peer}:{cmid}", author_id=str(peer),
+                         thread_ref=f"dm:{peer}")
+    vk.fail_next("truncated")  # VK sent it but the answer was cut: the retry must not post it twice
+    answer(ticket, make.user(Role.OPERATOR), "Заявку передали в горсвет.")
+    drain()
+    [row] = rows()
+    random_id = str(vk_random_id(row.outbox_key))
+    request = {"peer_id": str(peer), "random_id": random_id, "message": "Заявку передали в горсвет.",
+               "forward": f'{{"peer_id":{peer},"conversation_message_ids":[{cmid}],"is_reply":true}}',
+               "v": "5.199"}
+    assert vk.params_of("messages.send") == [request, request]  # the same random_id both times
+    assert not vk.params_of("wall.createComment")
+    [posted] = [m for m in vk.dialogs[(VK_GROUP, peer)] if m["out"]]  # VK kept one message
+    assert posted["from_id"] == -VK_GROUP and posted["reply_message"]["conversation_message_id"] == cmid
+    assert row.state == "sent" and row.attempts == 2
+    assert row.external_id == f"dm:{peer}:msg{posted['id']}"
+    assert row.permalink == f"https://vk.com/gim{VK_GROUP}?sel={peer}&msgid={posted['id']}"
+    city = db.session.get(Message, row.message_id)
+    assert city.direction == "outbound" and city.ticket_id == ticket.id and city.thread_ref == f"dm:{peer}"
+
+
+def test_vk_direct_message_the_resident_closed_fails_with_a_reason(make, vk):
+    account = vk_account(make)
+    incoming = vk.add_direct_message(VK_GROUP, 555, "Вопрос")
+    vk.blocked_peers.add(555)
+    ticket = make.ticket(account, "Вопрос", external_id=f"dm:555:{incoming['conversation_message_id']}",
+                         author_id="555", thread_ref="dm:555")
+    answer(ticket, make.user(Role.OPERATOR), "Ответ")
+    drain()
+    [row] = rows()
+    assert row.state == "failed" and row.error_code == "901" and "without permission" in row.last_error
 
 
 def test_max_reply_is_a_comment_under_the_post_with_a_reply_link(make, mx):

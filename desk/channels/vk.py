@@ -11,6 +11,7 @@ error text. Calls are spaced per token (VK allows about 20 rps for a community t
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from typing import Any
@@ -44,6 +45,12 @@ def _wait_turn(token: str, rps: float) -> None:
         _last_call[key] = slot
     if slot > now:
         time.sleep(slot - now)
+
+
+def random_id_for(key: str) -> int:
+    """A positive int32 for ``messages.send`` derived from a stable key (the outbox key):
+    VK drops a repeat of a message with the same ``random_id``, so a retry posts nothing twice."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF or 1
 
 
 def api_error(error: dict, token: str | None = None) -> RetryableError | PermanentError:
@@ -138,6 +145,25 @@ class VKClient:
         """Post a comment; ``guid`` makes a repeat of the same request harmless on VK's side."""
         return self.call("wall.createComment", idempotent=guid is not None, owner_id=owner_id, post_id=post_id,
                          message=message, from_group=from_group, reply_to_comment=reply_to_comment, guid=guid)
+
+    def send_message(self, peer_id: int, message: str, *, random_id: int,
+                     reply_to_cmid: int | None = None) -> int:
+        """A community message in the dialog ``peer_id``; returns the new message's id.
+
+        The reply target is given by ``forward`` with ``conversation_message_ids`` and
+        ``is_reply``: the collector stores a message's ``conversation_message_id``, while
+        ``reply_to`` wants the global message id, which a community does not always get.
+        ``random_id`` makes a repeat harmless, so the call may be retried after a timeout.
+        """
+        forward = None
+        if reply_to_cmid is not None:
+            forward = json.dumps({"peer_id": peer_id, "conversation_message_ids": [reply_to_cmid],
+                                  "is_reply": True}, separators=(",", ":"))
+        result = self.call("messages.send", idempotent=True, peer_id=peer_id, random_id=random_id,
+                           message=message, forward=forward)
+        if isinstance(result, bool) or not isinstance(result, int):
+            raise MalformedResponse("VK messages.send: the answer is not a message id")
+        return result
 
     def wall_post(self, owner_id: int, message: str, *, from_group: bool = True, guid: str | None = None) -> dict:
         """Publish on a wall (a user token of a community admin); ``guid`` dedupes repeats."""

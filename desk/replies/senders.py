@@ -12,7 +12,7 @@ from typing import Mapping
 from ..channels.errors import PermanentError
 from ..channels.max import MaxClient
 from ..channels.telegram import TelegramClient
-from ..channels.vk import VKClient
+from ..channels.vk import VKClient, random_id_for
 from ..models.replies import ReplyDelivery
 from .ratelimit import Window, secret_key
 
@@ -125,17 +125,20 @@ def _wall(ref: str | None) -> tuple[int, int] | None:
 
 def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     """wall.createComment under the post, replying to the resident's comment, as the
-    community; ``guid`` = the outbox key makes a repeated request harmless."""
+    community; ``guid`` = the outbox key makes a repeated request harmless. A direct
+    message (thread ``dm:<peer_id>``) is answered in the dialog instead."""
     token = _token(delivery, "group_token", "access_token")
     group_id = abs(int((delivery.account.settings or {}).get("group_id") or 0))
+    client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
+        config["VK_API_BASE"], token, rps=float(config.get("VK_GROUP_RPS", 20))))
+    if (delivery.thread_ref or "").startswith("dm:"):
+        return _send_vk_message(delivery, client, group_id)
     post = _wall(delivery.thread_ref)
     if post is None or not group_id:
-        raise PermanentError("this VK thread is not a wall post (direct messages are not supported yet)")
+        raise PermanentError("this VK thread is neither a wall post nor a dialog")
     owner_id, post_id = post
     target = delivery.target_external_id or ""
     comment = _wall(target) if not target.startswith(("post", "wall")) else None
-    client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
-        config["VK_API_BASE"], token, rps=float(config.get("VK_GROUP_RPS", 20))))
     result = client.create_comment(owner_id, post_id, delivery.text, from_group=group_id,
                                    reply_to_comment=comment[1] if comment else None, guid=delivery.outbox_key)
     comment_id = int(result["comment_id"])
@@ -144,6 +147,25 @@ def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     if stack:
         link += f"&thread={stack[0]}"
     return Posted(f"{owner_id}_{comment_id}", link)
+
+
+_DM_REF = re.compile(r"^dm:(-?\d+)(?::(\d+))?$")
+
+
+def _send_vk_message(delivery: ReplyDelivery, client: VKClient, group_id: int) -> Posted:
+    """A direct message is answered in the same dialog (``messages.send``), as a reply to
+    the resident's message; ``random_id`` from the outbox key lets VK drop a repeat."""
+    thread = _DM_REF.match(delivery.thread_ref or "")
+    if thread is None:
+        raise PermanentError("the VK dialog is unknown")
+    peer_id = int(thread.group(1))
+    target = _DM_REF.match(delivery.target_external_id or "")  # "dm:<peer_id>:<conversation_message_id>"
+    cmid = int(target.group(2)) if target and target.group(2) and int(target.group(1)) == peer_id else None
+    message_id = client.send_message(peer_id, delivery.text, random_id=random_id_for(delivery.outbox_key),
+                                     reply_to_cmid=cmid)
+    # "msg" keeps the community's message ids apart from the residents' conversation ids.
+    link = f"https://vk.com/gim{group_id}?sel={peer_id}&msgid={message_id}" if group_id else ""
+    return Posted(f"dm:{peer_id}:msg{message_id}", link)
 
 
 def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:

@@ -7,7 +7,9 @@ refuses a community token where VK does (error 27) and a service token where VK 
 (error 28), limits requests per token per second (error 6), and injects faults (errors
 6, 9, 10, HTTP 5xx, truncated JSON) from a seeded RNG or on demand (the shared
 :class:`tests.fakes.server.FakeServer` plumbing). Every API call is recorded in
-``calls`` (without the token) so tests can count them.
+``calls`` (without the token) so tests can count them. Direct messages: residents write
+with :meth:`FakeVK.add_direct_message`; ``messages.send`` answers in the dialog, drops a
+repeat with the same ``random_id`` like VK, and records what it created in ``sent_messages``.
 
 :class:`CallbackSender` plays VK's side of the Callback API: it confirms the server
 first and only then delivers events with ``secret`` and ``event_id``, and can deliver
@@ -15,6 +17,7 @@ the same ``event_id`` again with ``X-Retry-Counter``.
 """
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -39,6 +42,7 @@ ERROR_TEXT = {
     28: "Application authorization failed: method is unavailable with service token.",
     100: "One of the parameters specified was missing or invalid",
     213: "Access to status replies denied",
+    901: "Can't send messages for users without permission",
 }
 # Which token types each method accepts (VK's "access types").
 ACCESS = {
@@ -50,6 +54,7 @@ ACCESS = {
     "newsfeed.search": {"user", "service"},
     "wall.createComment": {"user", "group"},
     "wall.post": {"user"},  # a community token cannot publish on the wall
+    "messages.send": {"user", "group"},
 }
 
 
@@ -87,6 +92,13 @@ class FakeVK(FakeServer):
         self.created_comments: list[dict] = []
         self.wall_posts: list[dict] = []  # wall.post requests that created a post
         self._guids: dict[str, dict] = {}
+        # Direct messages: the community's dialogs by peer_id, what messages.send created, and
+        # the random_id of every send (VK drops a repeat with the same random_id).
+        self.dialogs: dict[tuple[int, int], list[dict]] = defaultdict(list)
+        self.sent_messages: list[dict] = []
+        self.blocked_peers: set[int] = set()
+        self._random_ids: dict[tuple[int, int, int], int] = {}
+        self._next_message_id = 7000
         self._recent: dict[str, deque] = defaultdict(deque)
         self._next_comment_id = 1000
         self._lp: dict[int, dict] = {}
@@ -139,6 +151,20 @@ class FakeVK(FakeServer):
                 parent["_replies"].append(comment)
             self.posts[(owner_id, post_id)]["comments"]["count"] += 1
         return _public(comment)
+
+    def add_direct_message(self, group_id: int, peer_id: int, text: str, date: int | None = None) -> dict:
+        """A resident writes to the community: the message object of ``message_new``."""
+        with self.lock:
+            return self._dialog_message(group_id, peer_id, peer_id, text, date or int(time.time()), out=0)
+
+    def _dialog_message(self, group_id: int, peer_id: int, from_id: int, text: str, date: int, *, out: int,
+                        **extra) -> dict:
+        dialog = self.dialogs[(group_id, peer_id)]
+        self._next_message_id += 1
+        message = {"id": self._next_message_id, "date": date, "peer_id": peer_id, "from_id": from_id,
+                   "text": text, "out": out, "conversation_message_id": len(dialog) + 1, **extra}
+        dialog.append(message)
+        return message
 
     def add_feed_post(self, owner_id: int, post_id: int, text: str, date: int, from_id: int | None = None) -> dict:
         post = {"id": post_id, "owner_id": owner_id, "from_id": from_id if from_id is not None else owner_id,
@@ -393,6 +419,51 @@ class FakeVK(FakeServer):
             if guid:
                 self._guids[guid] = result
             return result
+
+    def m_messages_send(self, token: Token, p: dict) -> int:
+        """One message to ``peer_id`` (``random_id`` required since 5.90; a repeat with the same
+        random_id returns the first message's id and sends nothing); ``forward`` with
+        ``is_reply`` must name a message of this dialog by its conversation_message_id."""
+        if "peer_ids" in p or "user_ids" in p:
+            raise VKError(100, "this fake answers only peer_id")
+        try:
+            peer_id = int(p["peer_id"])
+        except (KeyError, ValueError):
+            raise VKError(100, "peer_id is undefined") from None
+        if "random_id" not in p:
+            raise VKError(100, "random_id is a required parameter")
+        random_id = int(p["random_id"])
+        message = p.get("message") or ""
+        if not message.strip():
+            raise VKError(100, "message is empty")
+        if len(message) > 4096:
+            raise VKError(100, "message is too long")
+        group_id = token.group_id if token.kind == "group" else 0
+        with self.lock:
+            key = (group_id, peer_id, random_id)
+            if random_id and key in self._random_ids:
+                return self._random_ids[key]
+            dialog = self.dialogs.get((group_id, peer_id))
+            if not dialog or peer_id in self.blocked_peers:
+                raise VKError(901)
+            reply = None
+            if p.get("forward"):
+                try:
+                    forward = json.loads(p["forward"])
+                    cmids = [int(i) for i in forward["conversation_message_ids"]]
+                except (ValueError, KeyError, TypeError):
+                    raise VKError(100, "forward is invalid") from None
+                if int(forward.get("peer_id") or 0) != peer_id or len(cmids) != 1 or not forward.get("is_reply"):
+                    raise VKError(100, "forward: a reply names one message of this dialog")
+                reply = next((m for m in dialog if m["conversation_message_id"] == cmids[0]), None)
+                if reply is None:
+                    raise VKError(100, "forward: message not found")
+            extra = {"reply_message": _public(reply)} if reply else {}
+            sent = self._dialog_message(group_id, peer_id, -group_id, message, int(time.time()), out=1, **extra)
+            self.sent_messages.append(dict(p))
+            if random_id:
+                self._random_ids[key] = sent["id"]
+            return sent["id"]
 
     def _find_comment(self, owner_id: int, post_id: int, comment_id: int) -> dict:
         for comment in self.comments[(owner_id, post_id)]:
