@@ -217,6 +217,24 @@ class QueuePage:
     filters: QueueFilters = field(default_factory=QueueFilters)
 
 
+def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None, size: int):
+    """Ids of the first ``size`` tickets by deadline in each status, in one UNION ALL.
+
+    Each branch walks ``ix_tickets_status_due`` in order and stops after ``size`` rows;
+    the page is among them. One ORDER BY over several statuses would instead walk
+    ``ix_tickets_due_id`` through every closed ticket with an earlier deadline (seconds
+    on PostgreSQL at a million tickets)."""
+    branches = []
+    for status in filters.status:
+        branch = db.select(Ticket.id).where(ticket_scope(user), *filters.conditions(), Ticket.status == status)
+        if cursor:
+            branch = branch.where(_after_cursor(filters.sort, cursor))
+        ordered = branch.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc()).limit(size)
+        sub = ordered.subquery()
+        branches.append(db.select(sub.c.id))
+    return db.union_all(*branches)
+
+
 def queue_page(user: User, filters: QueueFilters, cursor: str | None = None, limit: int = 50) -> QueuePage:
     """One page of the tickets ``user`` may see, filtered and sorted, with the cursor of
     the next page (``None`` on the last page)."""
@@ -228,6 +246,8 @@ def queue_page(user: User, filters: QueueFilters, cursor: str | None = None, lim
     )
     if cursor:
         query = query.where(_after_cursor(filters.sort, cursor))
+    if filters.sort == "deadline" and len(filters.status) > 1:
+        query = query.where(Ticket.id.in_(_deadline_candidates(user, filters, cursor, limit + 1)))
     if filters.sort == "deadline":
         query = query.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
     else:

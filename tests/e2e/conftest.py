@@ -67,7 +67,7 @@ def desk(browser, live_server):
     """A fresh browser context (no cookies) on the live server; Russian like a city PC."""
     context = browser.new_context(locale="ru-RU", viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # a loaded CI machine is slow, not broken
     yield Desk(page, live_server.url)
     context.close()
 
@@ -81,7 +81,7 @@ def new_desk(browser, live_server):
         context = browser.new_context(locale="ru-RU", viewport={"width": 1400, "height": 900})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)  # a loaded CI machine is slow, not broken
         return Desk(page, live_server.url)
 
     yield _open
