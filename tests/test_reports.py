@@ -18,7 +18,7 @@ from desk.reports.figures import compliance
 from desk.reports.filters import ReportFilters
 from desk.reports.periods import Period
 from desk.reports.percentiles import quantiles_of_sorted
-from tests.test_sla_escalation import Inbox, smtp_server  # noqa: F401  (a real local SMTP server)
+from tests.test_sla_escalation import smtp_server  # noqa: F401  (a real local SMTP server)
 from workers.reports import send_weekly_digest, send_weekly_digest_when_due
 
 CITY = ZoneInfo("Asia/Yakutsk")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..extensions import db
@@ -22,6 +22,7 @@ from .periods import Period, buckets, constant_offset_spans
 T = Ticket
 COUNTED = ("total", "open", "breached", "reaction_on_time", "reaction_missed", "reaction_pending",
            "resolution_on_time", "resolution_missed", "resolution_pending")
+EPOCH_DAY = date(1970, 1, 1)
 TREND_COUNTED = ("total", "reaction_on_time", "reaction_missed", "resolution_on_time", "resolution_missed")
 
 
@@ -157,16 +158,14 @@ def trends(filters: ReportFilters, now: datetime, tz: ZoneInfo) -> tuple[list[Tr
     conds = metrics.outcome_conditions(now)
     dialect = db.engine.dialect.name
     start, end = filters.period.utc_bounds(tz)
-    spans = [(start, end, 0)] if dialect == "postgresql" else constant_offset_spans(start, end, tz)
     per_day: dict[date, Tally] = defaultdict(Tally)
-    for span_start, span_end, offset in spans:
-        day = metrics.local_day(dialect, tz.key, offset).label("day")
+    for span_start, span_end, offset in constant_offset_spans(start, end, tz):
+        day = metrics.local_day_number(dialect, offset).label("day")
         query = (db.select(day, *_counts(conds, TREND_COUNTED))
                  .where(*filters.conditions(tz), T.created_at >= span_start, T.created_at < span_end)
                  .group_by(day))
         for row in db.session.execute(query):
-            the_day = row.day if isinstance(row.day, date) else date.fromisoformat(row.day)
-            per_day[the_day].add(Tally(**{n: getattr(row, n) for n in TREND_COUNTED}))
+            per_day[EPOCH_DAY + timedelta(days=int(row.day))].add(Tally(**{n: getattr(row, n) for n in TREND_COUNTED}))
     return _fold(per_day, filters.period, "week"), _fold(per_day, filters.period, "month")
 
 

@@ -114,7 +114,8 @@ def buckets(period: Period, unit: str) -> list[Period]:
 
 def constant_offset_spans(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime, int]]:
     """Split the UTC range ``[start, end)`` where the zone's UTC offset changes; each
-    piece comes with its offset in seconds (one piece for Asia/Yakutsk)."""
+    piece comes with its offset in seconds (one piece for Asia/Yakutsk). Within a piece
+    the local date is plain arithmetic on the UTC time, on every database."""
     spans = []
     cursor = start
     while cursor < end:

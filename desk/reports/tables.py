@@ -28,13 +28,22 @@ def ticket_table(conditions: list, tz: ZoneInfo, title: str) -> Table:
                _("Department"), _("Category"), _("Subject"), _("Author"), _("Reaction due"), _("First reply"),
                _("Resolution due"), _("Resolved"), _("Closed"), _("Deadline missed"), _("Link")]
     card_url = url_for("tickets.card", ticket_id=0, _external=True)[:-1]  # one url_for, not 100 000
+    names: dict[tuple[str, str], str] = {}
+
+    def name(kind: str, value: str | None) -> str | None:
+        """A label translated once per export, not once per row."""
+        if value is None:
+            return None
+        if (kind, value) not in names:
+            names[kind, value] = label(kind, value)
+        return names[kind, value]
 
     def rows() -> Iterator[list]:
         result = db.session.execute(export_query(conditions).execution_options(yield_per=YIELD_PER))
         try:
             for r in result:
-                yield [r.id, local(r.created_at, tz), label("status", r.status), label("priority", r.priority),
-                       label("platform", r.platform), label("direction", r.direction) if r.direction else None,
+                yield [r.id, local(r.created_at, tz), name("status", r.status), name("priority", r.priority),
+                       name("platform", r.platform), name("direction", r.direction),
                        r.department, r.category, r.subject, r.author_name, local(r.reaction_due_at, tz),
                        local(r.first_reply_at, tz), local(r.resolution_due_at, tz), local(r.resolved_at, tz),
                        local(r.closed_at, tz), bool(r.sla_breached), f"{card_url}{r.id}"]
