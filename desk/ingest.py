@@ -25,13 +25,18 @@ from .models import (
     MessageRevision,
     Post,
     Ticket,
+    TicketEvent,
     TicketStatus,
     utcnow,
 )
 from .tickets.services import merge_root
 from .tickets.workflow import change_status, record_event, signals
 
-#: sent as ``ticket_opened.send(ticket)`` when ingest opens a new ticket
+#: sent as ``tickets_opening.send(rows)`` just before new tickets are inserted, ``rows``
+#: being their column values (dicts); a listener may set columns (the SLA sets the
+#: deadlines) so that the INSERT carries them and no UPDATE follows
+tickets_opening = signals.signal("tickets-opening")
+#: sent as ``ticket_opened.send(ticket)`` after ingest stored a new ticket
 ticket_opened = signals.signal("ticket-opened")
 #: sent as ``resident_wrote.send(ticket, message=...)`` for every new inbound message
 resident_wrote = signals.signal("resident-wrote")
@@ -87,7 +92,8 @@ def clean_text(text: str | None) -> str:
 
 def make_subject(text: str) -> str:
     flat = " ".join(text.split())
-    flat = "".join(ch for ch in flat if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
+    if not flat.isprintable():  # printable text has no control/format characters to drop
+        flat = "".join(ch for ch in flat if unicodedata.category(ch) not in ("Cc", "Cf") or ch == " ")
     if len(flat) > SUBJECT_LENGTH:
         return flat[: SUBJECT_LENGTH - 1] + "…"
     return flat
@@ -191,22 +197,31 @@ def _apply_edit(message: Message, incoming: InboundMessage, text: str) -> Ingest
     return IngestResult("edited", message.id, message.ticket_id)
 
 
+def _ticket_values(account: Account, incoming: InboundMessage, text: str, post_id: int | None,
+                   thread_ref: str | None, author_id: str | None, author_name: str, sent_at: datetime) -> dict:
+    """Column values of a new ticket (before the ``tickets_opening`` listeners add theirs)."""
+    now = utcnow()
+    return {
+        "status": TicketStatus.NEW.value,
+        "subject": make_subject(text),
+        "account_id": account.id,
+        "platform": account.platform,
+        "direction": account.direction,
+        "post_id": post_id,
+        "thread_ref": thread_ref,
+        "author_external_id": author_id,
+        "author_name": author_name,
+        "is_mention": incoming.is_mention,
+        "created_at": sent_at if sent_at < now else now,
+    }
+
+
 def _new_ticket(account: Account, incoming: InboundMessage, text: str, post: Post | None, thread_ref: str | None,
                 author_id: str | None, author_name: str, sent_at: datetime) -> Ticket:
-    ticket = Ticket(
-        status=TicketStatus.NEW.value,
-        subject=make_subject(text),
-        account_id=account.id,
-        platform=account.platform,
-        direction=account.direction,
-        post_id=post.id if post else None,
-        thread_ref=thread_ref,
-        author_external_id=author_id,
-        author_name=author_name,
-        is_mention=incoming.is_mention,
-        created_at=sent_at if sent_at < utcnow() else utcnow(),
-        message_count=0,
-    )
+    values = _ticket_values(account, incoming, text, post.id if post else None, thread_ref, author_id,
+                            author_name, sent_at)
+    tickets_opening.send([values])
+    ticket = Ticket(**values, message_count=0)
     db.session.add(ticket)
     return ticket
 
@@ -295,69 +310,130 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
     Three queries look up, for the whole run, the comments already stored, the posts
     and the residents who already have a ticket in those threads. A comment that is
     new, by a resident with no ticket in its thread yet, under a known post (the common
-    case) opens its ticket here, all with one flush; anything else (repeats, edits,
-    follow-ups, unseen posts) goes through :func:`ingest` one by one. Flushes only.
+    case) opens its ticket on the fast path: the run's new tickets, messages and
+    events are inserted with one multi-row INSERT each, deadlines included. Anything
+    else (repeats, edits, follow-ups, unseen posts) goes through :func:`ingest` one by
+    one, after the fast-path rows before it are stored, so the order of the run is
+    kept. Flushes only; the caller commits.
     """
     if not messages:
         return []
-    accounts = {m.account_id: db.session.get(Account, m.account_id) for m in messages}
-    keys = {(m.account_id, _short(m.external_id)) for m in messages if m.external_id}
-    refs = {(m.account_id, _short(m.post_ref)) for m in messages if m.post_ref}
-    pairs = {(m.account_id, _short(m.thread_ref), _short(m.author_id, 128))
-             for m in messages if m.thread_ref and m.author_id}
+    accounts = {a: db.session.get(Account, a) for a in {m.account_id for m in messages}}
     known_ids = {a.id for a in accounts.values() if a is not None}
-    stored = set(db.session.execute(
-        db.select(Message.account_id, Message.external_id).where(
-            Message.account_id.in_(known_ids), Message.external_id.in_({k for _, k in keys}))).all())
-    posts: dict[tuple[int, str], Post] = {}
-    if refs:
-        ref_values = {r for _, r in refs}
-        for post in db.session.scalars(db.select(Post).where(
-                Post.account_id.in_(known_ids),
-                Post.external_id.in_(ref_values) | Post.thread_ref.in_(ref_values))).all():
-            posts.setdefault((post.account_id, post.thread_ref), post)
-            posts.setdefault((post.account_id, post.external_id), post)
+    keys = {_short(m.external_id) for m in messages if m.external_id}
+    refs = {_short(m.post_ref) for m in messages if m.post_ref}
+    pairs = [(_short(m.thread_ref), _short(m.author_id, 128)) for m in messages if m.thread_ref and m.author_id]
+    stored = set()
+    if keys and known_ids:
+        stored = set(db.session.execute(
+            db.select(Message.account_id, Message.external_id).where(
+                Message.account_id.in_(known_ids), Message.external_id.in_(keys))).all())
+    post_ids: dict[tuple[int, str], int] = {}
+    if refs and known_ids:
+        for post_id, account_id, external_id, thread_ref in db.session.execute(db.select(
+                Post.id, Post.account_id, Post.external_id, Post.thread_ref).where(
+                Post.account_id.in_(known_ids), Post.external_id.in_(refs) | Post.thread_ref.in_(refs))):
+            # find_post takes either match; prefer the thread root like it does by id order
+            post_ids.setdefault((account_id, thread_ref), post_id)
+            post_ids.setdefault((account_id, external_id), post_id)
+    for m in messages:  # posts not seen yet get their placeholder now, as ingest would
+        post_key = (m.account_id, _short(m.post_ref))
+        if (m.post_ref and m.account_id in known_ids and post_key not in post_ids
+                and (m.account_id, _short(m.external_id)) not in stored):
+            post_ids[post_key] = find_post(*post_key).id
     with_ticket = set()
-    if pairs:
+    if pairs and known_ids:
         with_ticket = set(db.session.execute(
             db.select(Ticket.account_id, Ticket.thread_ref, Ticket.author_external_id).where(
-                Ticket.account_id.in_(known_ids), Ticket.thread_ref.in_({t for _, t, _ in pairs}),
-                Ticket.author_external_id.in_({a for _, _, a in pairs}))).all())
+                Ticket.account_id.in_(known_ids), Ticket.thread_ref.in_({t for t, _ in pairs}),
+                Ticket.author_external_id.in_({a for _, a in pairs}))).all())
 
     results: list[IngestResult | None] = [None] * len(messages)
-    opened: list[tuple[int, Ticket, Message]] = []
+    pending: list[tuple[int, dict, dict]] = []
     for index, incoming in enumerate(messages):
         account = accounts.get(incoming.account_id)
         key = (incoming.account_id, _short(incoming.external_id))
-        pair = (incoming.account_id, _short(incoming.thread_ref), _short(incoming.author_id, 128))
+        thread_ref, author_id = _short(incoming.thread_ref), _short(incoming.author_id, 128)
+        pair = (incoming.account_id, thread_ref, author_id)
         post_key = (incoming.account_id, _short(incoming.post_ref))
         if (account is None or not incoming.external_id or incoming.is_edit or key in stored
-                or pair in with_ticket or (incoming.post_ref and post_key not in posts)):
+                or pair in with_ticket or (incoming.post_ref and post_key not in post_ids)):
+            if pending:  # the slow path must see everything before it (follow-ups, repeats)
+                _insert_opened(pending, results)
             results[index] = ingest(incoming)
             stored.add(key)
             with_ticket.add(pair)
             continue
         stored.add(key)
         with_ticket.add(pair)
-        with db.session.no_autoflush:
-            text = clean_text(incoming.text)
-            author_name = clean_text(incoming.author_name)[:MAX_NAME]
-            sent_at = _aware(incoming.sent_at) or utcnow()
-            post = posts.get(post_key) if incoming.post_ref else None
-            ticket = _new_ticket(account, incoming, text, post, pair[1], pair[2], author_name, sent_at)
-            message = _new_message(account, incoming, ticket, key[1], text, post, pair[1], pair[2],
-                                   author_name, sent_at)
-            record_event(ticket, None, "created", new=account.platform)
-        opened.append((index, ticket, message))
-    if opened:
-        db.session.flush()
-        with db.session.no_autoflush:  # listeners only set columns; one flush below
-            for index, ticket, message in opened:
-                ticket_opened.send(ticket)
-                resident_wrote.send(ticket, message=message)
-                results[index] = IngestResult("created", message.id, ticket.id)
-        db.session.flush()
+        text = clean_text(incoming.text)
+        author_name = clean_text(incoming.author_name)[:MAX_NAME]
+        sent_at = _aware(incoming.sent_at) or utcnow()
+        post_id = post_ids.get(post_key) if incoming.post_ref else None
+        ticket = _ticket_values(account, incoming, text, post_id, thread_ref, author_id, author_name, sent_at)
+        ticket["message_count"] = 1
+        ticket["last_message_at"] = sent_at
+        message = {
+            "direction": MessageDirection.INBOUND.value,
+            "platform": account.platform,
+            "account_id": account.id,
+            "external_id": key[1],
+            "post_id": post_id,
+            "thread_ref": thread_ref,
+            "reply_to_external_id": _short(incoming.reply_to_external_id),
+            "author_external_id": author_id,
+            "author_name": author_name,
+            "text": text,
+            "sent_at": sent_at,
+            "permalink": (incoming.permalink or "")[:500],
+        }
+        pending.append((index, ticket, message))
+    if pending:
+        _insert_opened(pending, results)
     return results
+
+
+def _insert_opened(pending: list[tuple[int, dict, dict]], results: list) -> None:
+    """Insert the fast path's new tickets with their first message and "created" event:
+    one multi-row INSERT per table (per 1,000 rows or so).
+
+    The ids come back through RETURNING, matched to the rows by a key unique in the
+    batch rather than by position: SQLite does not promise RETURNING's order, and
+    asking SQLAlchemy to sort it makes it insert one row per statement there.
+    A ticket's (account, thread, author) is unique among the pending ones because a
+    second comment of that author in that thread takes the slow path (it joins).
+    """
+    db.session.flush()  # the ORM's pending rows go first (posts, slow-path tickets)
+    tickets, messages = Ticket.__table__, Message.__table__
+    ticket_rows = [ticket for _, ticket, _ in pending]
+    tickets_opening.send(ticket_rows)
+    by_author = {(r.account_id, r.thread_ref, r.author_external_id): r.id for r in db.session.execute(
+        tickets.insert().returning(tickets.c.id, tickets.c.account_id, tickets.c.thread_ref,
+                                   tickets.c.author_external_id), ticket_rows)}
+    ticket_ids = [by_author[(t["account_id"], t["thread_ref"], t["author_external_id"])] for t in ticket_rows]
+    if len(by_author) != len(ticket_rows):
+        raise RuntimeError("fast-path tickets must be unique per account, thread and author")
+    message_rows = []
+    for ticket_id, (_, _, message) in zip(ticket_ids, pending):
+        message["ticket_id"] = ticket_id
+        message_rows.append(message)
+    by_key = {(r.account_id, r.external_id): r.id for r in db.session.execute(
+        messages.insert().returning(messages.c.id, messages.c.account_id, messages.c.external_id), message_rows)}
+    message_ids = [by_key[(m["account_id"], m["external_id"])] for m in message_rows]
+    db.session.execute(TicketEvent.__table__.insert(), [
+        {"ticket_id": ticket_id, "kind": "created", "new_value": ticket["platform"]}
+        for ticket_id, (_, ticket, _) in zip(ticket_ids, pending)])
+    for (index, _, _), ticket_id, message_id in zip(pending, ticket_ids, message_ids):
+        results[index] = IngestResult("created", message_id, ticket_id)
+    if ticket_opened.receivers or resident_wrote.receivers:
+        # Listeners want the objects: load them in two queries (nothing to pay otherwise).
+        tickets = {t.id: t for t in db.session.scalars(db.select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+        stored = {m.id: m for m in db.session.scalars(db.select(Message).where(Message.id.in_(message_ids)))}
+        for ticket_id, message_id in zip(ticket_ids, message_ids):
+            ticket_opened.send(tickets[ticket_id])
+            resident_wrote.send(tickets[ticket_id], message=stored[message_id])
+        db.session.flush()
+    pending.clear()
 
 
 def mark_deleted(account_id: int, external_id: str, deleted_at: datetime | None = None) -> Message | None:
@@ -399,7 +475,7 @@ def ingest_batch(messages: list[InboundMessage], attempts: int = 3) -> list[Inge
     """
     for attempt in range(attempts):
         try:
-            results = [ingest(m) for m in messages]
+            results = ingest_many(messages)
             db.session.commit()
             return results
         except IntegrityError:

@@ -10,10 +10,10 @@ from flask import Flask
 _connected = False
 
 
-def _on_opened(ticket, **_):
-    from .services import compute_deadlines
+def _on_opening(rows, **_):
+    from .services import set_opening_deadlines
 
-    compute_deadlines(ticket)
+    set_opening_deadlines(rows)
 
 
 def _on_status_changed(ticket, old=None, new=None, **_):
@@ -34,11 +34,11 @@ def connect_signals() -> None:
     global _connected
     if _connected:
         return
-    from ..ingest import ticket_opened
+    from ..ingest import tickets_opening
     from ..tickets.services import ticket_changed
     from ..tickets.workflow import status_changed
 
-    ticket_opened.connect(_on_opened)
+    tickets_opening.connect(_on_opening)
     status_changed.connect(_on_status_changed)
     ticket_changed.connect(_on_changed)
     _connected = True

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from ..models import Ticket, TicketStatus
 from . import clock
 from .deadlines import compute_reaction_due, compute_resolution_due, shift_for_pause
-from .policies import terms_for
+from .policies import PolicyTerms, find_policy, terms_for
 from .store import get_calendar
 
 S = TicketStatus
@@ -29,6 +29,23 @@ def compute_deadlines(ticket: Ticket) -> None:
     ticket.reaction_due_at = compute_reaction_due(created, terms, ticket.priority or "normal", calendar)
     ticket.resolution_due_at = compute_resolution_due(
         created, terms, ticket.priority or "normal", calendar, timedelta(seconds=ticket.sla_paused_seconds or 0))
+
+
+def set_opening_deadlines(rows: list[dict]) -> None:
+    """Fill in the deadlines of tickets about to be inserted (column values as dicts), so
+    the INSERT carries them and no UPDATE follows. One policy lookup per distinct
+    (category, department) in the batch: a policy edited meanwhile applies to the next batch."""
+    calendar = get_calendar()
+    terms: dict[tuple[int | None, int | None], PolicyTerms] = {}
+    for row in rows:
+        key = (row.get("category_id"), row.get("department_id"))
+        if key not in terms:
+            terms[key] = PolicyTerms.of(find_policy(*key))
+        created = row.get("created_at") or clock.now()
+        priority = row.get("priority") or "normal"
+        row["reaction_due_at"] = compute_reaction_due(created, terms[key], priority, calendar)
+        row["resolution_due_at"] = compute_resolution_due(
+            created, terms[key], priority, calendar, timedelta(seconds=row.get("sla_paused_seconds") or 0))
 
 
 def pause(ticket: Ticket, at: datetime) -> None:

@@ -97,12 +97,22 @@ def _same_id(a, b) -> bool:
     return a is not None and b is not None and str(a) == str(b)
 
 
+# Token-derived bot ids by the account's stored ciphertext: decrypting the credentials for
+# every message costs more than the rest of its normalisation; a changed token is new ciphertext.
+_bot_ids: dict[str | None, str | None] = {}
+
+
 def _bot_id(account: Account) -> str | None:
     configured = _setting(account, "bot_id")
     if configured is not None:
         return str(configured)
-    token = account.get_credentials().get("bot_token") or ""
-    return token.split(":", 1)[0] or None
+    key = account.credentials_encrypted
+    if key not in _bot_ids:
+        if len(_bot_ids) > 1000:
+            _bot_ids.clear()
+        token = account.get_credentials().get("bot_token") or ""
+        _bot_ids[key] = token.split(":", 1)[0] or None
+    return _bot_ids[key]
 
 
 def _when(timestamp) -> datetime | None:
