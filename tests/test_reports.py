@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import email
 import email.policy
 import io
@@ -151,14 +150,6 @@ def test_a_reply_at_the_deadline_is_on_time_and_a_close_counts_as_the_finish(app
     total, _groups = compliance(filters, now, CITY)
     assert (total.reaction_on_time, total.reaction_missed) == (1, 1)
     assert (total.resolution_on_time, total.resolution_missed) == (1, 1)
-
-
-def test_a_table_scan_and_the_index_give_the_same_figures(app, week):
-    by_index = ReportFilters(Period(datetime(2025, 3, 3).date(), datetime(2025, 3, 10).date()))
-    by_scan = dataclasses.replace(by_index, scan_all=True)
-    now = local(2025, 3, 20)
-    assert compliance(by_index, now, CITY) == compliance(by_scan, now, CITY)
-    assert compliance(by_scan, now, CITY)[0].total == 4
 
 
 def test_median_and_p90_of_reaction_and_resolution_times(client, login_as, week, manager):

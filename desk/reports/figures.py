@@ -15,7 +15,7 @@ from ..extensions import db
 from .. import labels
 from ..models import Category, Department, Ticket
 from . import metrics
-from .filters import DIMENSIONS, NONE, ReportFilters, plan_scan
+from .filters import DIMENSIONS, NONE, ReportFilters
 from .labels import DIMENSION_TITLES
 from .periods import Period, buckets, constant_offset_spans
 
@@ -182,7 +182,6 @@ def _fold(per_day: dict[date, Tally], period: Period, unit: str) -> list[TrendPo
 def build_report(filters: ReportFilters, now: datetime, tz: ZoneInfo, with_trends: bool = True) -> Report:
     from .percentiles import durations
 
-    filters = plan_scan(filters, tz, now)
     total, groups = compliance(filters, now, tz)
     report = Report(filters=filters, now=now, total=total, groups=groups,
                     backlog=backlog(filters, now), durations=durations(filters, tz))

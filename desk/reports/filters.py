@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from ..extensions import db
 from ..models import Direction, Platform, Ticket, TicketStatus
 from .periods import Period, parse_period
 
@@ -38,8 +37,6 @@ class ReportFilters:
     period: Period
     # Dimension name -> int id, enum value, or NONE; absent means any.
     dims: tuple[tuple[str, int | str], ...] = ()
-    # SQLite only: read the whole table instead of the created_at index (see plan_scan).
-    scan_all: bool = False
 
     @classmethod
     def from_args(cls, args: Mapping, today: date) -> tuple["ReportFilters", dict[str, str]]:
@@ -88,24 +85,6 @@ class ReportFilters:
     def conditions(self, tz: ZoneInfo) -> list:
         """Appeals created in the period, matching the dimensions."""
         start, end = self.period.utc_bounds(tz)
-        # "+column" keeps SQLite off the index: a wide period reads most of the table, and
-        # a sequential scan beats a million random row lookups.
-        created = db.literal_column("+tickets.created_at", Ticket.created_at.type) \
-            if self.scan_all and db.engine.dialect.name == "sqlite" else Ticket.created_at
-        return [created >= start, created < end,
+        return [Ticket.created_at >= start, Ticket.created_at < end,
                 Ticket.status.not_in(EXCLUDED_STATUSES), *self.dim_conditions()]
 
-
-INDEX_SHARE = 0.2  # above this share of the table's history, SQLite scans the table
-
-
-def plan_scan(filters: ReportFilters, tz: ZoneInfo, now: datetime) -> ReportFilters:
-    """Decide how SQLite reads the period (PostgreSQL's planner decides on its own)."""
-    if db.engine.dialect.name != "sqlite":
-        return filters
-    first = db.session.scalar(db.select(db.func.min(Ticket.created_at)))
-    if first is None or first >= now:
-        return filters
-    start, end = filters.period.utc_bounds(tz)
-    covered = (min(end, now) - max(start, first)).total_seconds()
-    return replace(filters, scan_all=covered > INDEX_SHARE * (now - first).total_seconds())
