@@ -54,10 +54,10 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or "0")
     if os.environ.get("DESK_TEST_REDIS_DB"):
-        return f"{base.rstrip('/')}/{int(os.environ['DESK_TEST_REDIS_DB'])}"
-    digits = re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or "0"
-    return f"{base.rstrip('/')}/{1 + int(digits) % 15}"  # db 0 is left to the desk itself
+        return f"{base.rstrip('/')}/{(int(os.environ['DESK_TEST_REDIS_DB']) + worker) % 16}"
+    return f"{base.rstrip('/')}/{1 + worker % 15}"  # db 0 is left to the desk itself
 
 
 @pytest.fixture(scope="session")
