@@ -5,7 +5,9 @@ Redis' own clock, and takes a slot in all of them only when every one has room;
 otherwise it answers how many milliseconds to wait. A sliding log (a sorted set of
 send times) matches how the networks count: never more than ``limit`` sends in any
 ``window``. ``margin`` widens each window a little because a request reaches the
-network a few milliseconds after its slot was taken.
+network a few milliseconds after its slot was taken; that delay does not grow with the
+window, so the widening is capped at ``max_margin`` seconds (5% of Telegram's minute
+would be 3 s lost per minute).
 """
 from __future__ import annotations
 
@@ -57,9 +59,10 @@ def secret_key(value: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, margin: float = 0.05):
+    def __init__(self, redis: Redis, margin: float = 0.05, max_margin: float = 0.25):
         self.redis = redis
         self.margin = margin
+        self.max_margin = max_margin
         self._script = redis.register_script(_SCRIPT)
 
     def acquire(self, windows: list[Window]) -> float:
@@ -69,7 +72,7 @@ class RateLimiter:
         keys = [PREFIX + w.key for w in windows]
         args: list = []
         for w in windows:
-            args += [w.limit, w.seconds * 1000 * (1 + self.margin)]
+            args += [w.limit, (w.seconds + min(w.seconds * self.margin, self.max_margin)) * 1000]
         args.append(uuid.uuid4().hex)
         waited = int(self._script(keys=keys, args=args))
         return waited / 1000.0

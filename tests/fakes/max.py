@@ -38,6 +38,7 @@ class FakeMax(FakeServer):
                  bot_user_id: int = BOT_USER_ID):
         super().__init__(seed)
         self.token = token
+        self.tokens = {token}  # more bots on the same server: add_token (benches)
         self.channel_id = channel_id
         self.bot_user_id = bot_user_id
         self.updates: list[dict] = []  # update i has sequence number i
@@ -51,6 +52,10 @@ class FakeMax(FakeServer):
         self.sent_messages: list[dict] = []
         self._new_update = threading.Condition(self.lock)
         self._ids = itertools.count(1)
+
+    def add_token(self, token: str) -> None:
+        """Another bot token this server accepts (its own rate window in strict_max)."""
+        self.tokens.add(token)
 
     # -- building updates -----------------------------------------------------
     def _mid(self) -> str:
@@ -134,7 +139,7 @@ class FakeMax(FakeServer):
         if "access_token" in request.args:
             return error(401, "verify.token", "access_token query parameter is no longer supported; "
                                               "use the Authorization header")
-        if not auth or auth != self.token:
+        if not auth or auth not in self.tokens:
             return error(401, "verify.token", "Invalid access_token")
         fault = self.draw_fault()
         if fault == "hang":

@@ -100,6 +100,7 @@ class FakeVK(FakeServer):
         self._random_ids: dict[tuple[int, int, int], int] = {}
         self._next_message_id = 7000
         self._recent: dict[str, deque] = defaultdict(deque)
+        self.refused = 0  # requests answered with error 6 (too many per second)
         self._next_comment_id = 1000
         self._lp: dict[int, dict] = {}
         self._lp_changed = threading.Condition(self.lock)
@@ -295,6 +296,7 @@ class FakeVK(FakeServer):
             while recent and now - recent[0] >= 1.0:
                 recent.popleft()
             if len(recent) >= limit:
+                self.refused += 1
                 raise VKError(6)
             recent.append(now)
 
