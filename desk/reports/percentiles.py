@@ -1,14 +1,14 @@
 """Median and 90th percentile of reaction and resolution times.
 
-PostgreSQL computes them with ``percentile_cont``. SQLite has no such aggregate: the
-durations are read in sorted order (the database sorts, spilling to disk if it must)
-and the scan stops at the last rank needed, so Python holds two values at a time.
-Both use the same linear interpolation, so the figures agree between the backends.
+PostgreSQL computes them with ``percentile_cont``. SQLite has no such aggregate: it
+sorts the durations (spilling to disk if it must) and hands back only the values at
+the ranks needed, so memory stays bounded. Both use the same linear interpolation,
+so the figures agree between the backends.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float
@@ -55,31 +55,30 @@ def _secs(value) -> float | None:
 
 
 def _scan(expr, end_column, where: list) -> tuple[int, tuple[float | None, ...]]:
+    """Only the rows at the needed ranks leave SQLite: it numbers the sorted durations
+    with ``row_number()`` (one sort, in C) and returns at most four of them."""
     base = [*where, end_column.is_not(None)]
     n = db.session.scalar(db.select(db.func.count()).select_from(Ticket).where(*base)) or 0
     if not n:
         return 0, (None,) * len(QUANTILES)
-    query = db.select(expr.label("seconds")).where(*base).order_by("seconds")
-    values = db.session.scalars(query.execution_options(yield_per=5000))
-    try:
-        return n, tuple(_secs(v) for v in quantiles_of_sorted(values, n, QUANTILES))
-    finally:
-        values.close()
+    ranked = db.select(expr.label("seconds"), db.func.row_number().over(order_by=expr).label("rn")) \
+        .where(*base).subquery()
+    wanted = sorted({rank for lo, hi, _frac in rank_pairs(n, QUANTILES) for rank in (lo, hi)})
+    rows = db.session.execute(db.select(ranked.c.rn, ranked.c.seconds).where(ranked.c.rn.in_([r + 1 for r in wanted])))
+    values = {rn - 1: float(seconds) for rn, seconds in rows}
+    return n, tuple(_secs(v) for v in interpolate(values, n, QUANTILES))
 
 
-def quantiles_of_sorted(values: Iterable[float], n: int, quantiles: Sequence[float]) -> list[float]:
-    """``percentile_cont`` of each quantile over ``n`` values given in ascending order,
-    reading no further than the highest rank needed."""
-    needed = {}
+def rank_pairs(n: int, quantiles: Sequence[float]) -> list[tuple[int, int, float]]:
+    """For each quantile of ``n`` sorted values: the 0-based ranks around it and the
+    fraction between them (``percentile_cont``'s linear interpolation)."""
+    pairs = []
     for q in quantiles:
         rank = q * (n - 1)
-        needed[q] = (math.floor(rank), math.ceil(rank), rank - math.floor(rank))
-    wanted = {i for lo, hi, _f in needed.values() for i in (lo, hi)}
-    last = max(wanted)
-    picked: dict[int, float] = {}
-    for index, value in enumerate(values):
-        if index in wanted:
-            picked[index] = float(value)
-        if index >= last:
-            break
-    return [picked[lo] + (picked[hi] - picked[lo]) * frac for lo, hi, frac in needed.values()]
+        pairs.append((math.floor(rank), math.ceil(rank), rank - math.floor(rank)))
+    return pairs
+
+
+def interpolate(values_by_rank: dict[int, float], n: int, quantiles: Sequence[float]) -> list[float]:
+    return [values_by_rank[lo] + (values_by_rank[hi] - values_by_rank[lo]) * frac
+            for lo, hi, frac in rank_pairs(n, quantiles)]
