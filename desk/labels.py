@@ -1,7 +1,7 @@
 """Human labels of the domain's enums, translatable (Russian by default)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 STATUS = {
     "new": _l("New"),
@@ -60,7 +60,27 @@ ALL = {"status": STATUS, "priority": PRIORITY, "platform": PLATFORM, "direction"
        "role": ROLE, "event": EVENT, "field": FIELD}
 
 
+# {(locale, kind): {value: translated text}}: a lazy string costs a catalog lookup
+# through Flask-Babel's request context each time it is rendered, and a list page
+# renders a few hundred of them.
+_RESOLVED: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def resolved(kind: str) -> dict[str, str]:
+    """The labels of ``kind`` as plain strings in the current locale (cached per locale)."""
+    locale = get_locale()
+    if locale is None:  # outside a request: nothing to key the cache on
+        return {key: str(text) for key, text in ALL[kind].items()}
+    key = (str(locale), kind)
+    table = _RESOLVED.get(key)
+    if table is None or len(table) != len(ALL[kind]):  # labels may be added at import time
+        table = _RESOLVED[key] = {k: str(text) for k, text in ALL[kind].items()}
+    return table
+
+
 def label(kind: str, value) -> str:
     if value is None:
         return "—"
-    return str(ALL[kind].get(str(value), value))
+    value = str(value)
+    text = resolved(kind).get(value)
+    return value if text is None else text

@@ -56,7 +56,7 @@ def list_context(user: User, args: Mapping, *, default_status: Sequence[str],
     if not errors:
         try:
             page = queue_page(user, filters, args.get("cursor") or None,
-                              current_app.config.get("QUEUE_PAGE_SIZE", 50))
+                              current_app.config.get("QUEUE_PAGE_SIZE", 50), table_only=True)
         except FilterError as exc:
             errors = exc.errors
     now = utcnow()

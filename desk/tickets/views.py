@@ -24,9 +24,19 @@ NEEDS_DEPARTMENTS = (forms.RouteForm, forms.DepartmentForm)
 NEEDS_CATEGORIES = (forms.RouteForm, forms.CategoryForm)
 
 
-def build_form(action: str, ticket: Ticket) -> FlaskForm:
-    """The action's form, with the ticket's current values and its select options."""
+def build_form(action: str, ticket: Ticket, options: dict | None = None) -> FlaskForm:
+    """The action's form, with the ticket's current values and its select options.
+
+    ``options`` shares the loaded select lists between the forms of one card (the route
+    and department forms both list departments)."""
     form_class = actions.HANDLERS[action][0]
+    options = {} if options is None else options
+
+    def once(name: str, load):
+        if name not in options:
+            options[name] = load()
+        return options[name]
+
     defaults = {
         "department_id": ticket.department_id,
         "category_id": ticket.category_id,
@@ -37,9 +47,10 @@ def build_form(action: str, ticket: Ticket) -> FlaskForm:
     form = form_class(**{k: v for k, v in defaults.items() if hasattr(form_class, k)})
     return forms.fill_choices(
         form,
-        departments=card_data.active_departments() if isinstance(form, NEEDS_DEPARTMENTS) else [],
-        categories=card_data.active_categories() if isinstance(form, NEEDS_CATEGORIES) else [],
-        assignees=card_data.department_members(ticket.department_id) if isinstance(form, forms.AssigneeForm) else [],
+        departments=once("departments", card_data.active_departments) if isinstance(form, NEEDS_DEPARTMENTS) else [],
+        categories=once("categories", card_data.active_categories) if isinstance(form, NEEDS_CATEGORIES) else [],
+        assignees=(once("assignees", lambda: card_data.department_members(ticket.department_id))
+                   if isinstance(form, forms.AssigneeForm) else []),
         statuses=[s.value for s in head_statuses(ticket)] if isinstance(form, forms.StatusForm) else [],
     )
 
@@ -61,7 +72,8 @@ def form_errors(form: FlaskForm) -> str:
 def card(ticket_id: int):
     data = card_data.load_card(ticket_id, current_user)
     allowed = allowed_actions(current_user, data.ticket)
-    action_forms = {action: build_form(action, data.ticket) for action in allowed}
+    options: dict = {}
+    action_forms = {action: build_form(action, data.ticket, options) for action in allowed}
     return render_template("tickets/card.html", card=data, ticket=data.ticket, allowed=allowed, forms=action_forms)
 
 
