@@ -8,6 +8,15 @@ Seeds the database once with ``flask seed-bulk``'s Core bulk insert (tickets spr
 the last 365 days), then prints the median of several runs of: the compliance query
 (all four dimensions, one grouped scan), the percentiles, the trends, and the whole
 report. The export runs in a fresh child process so that its peak RSS is not the seeding's.
+
+Measured on 26.11.2026 (2 cores shared with other work, load average 8–10; 800,125
+appeals in the year), median of 5 runs:
+
+    PostgreSQL 15: compliance 651 ms; percentiles 1.4 s; trends 1.1 s; whole page 3.5 s
+    SQLite 3.40:   compliance 2.8 s wall (1.8 s CPU); percentiles 3.6 s; trends 1.2 s;
+                   whole page 10.8 s (6.1 s CPU)
+    XLSX of 100,000 rows: 14.3 MB in 26-28 s, peak RSS 106-112 MB, 4-8 MB above the
+    loaded app (XlsxWriter constant_memory, rows by yield_per)
 """
 from __future__ import annotations
 
