@@ -10,6 +10,8 @@ import os
 import re
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -117,8 +119,25 @@ def app(_schema, database_url, redis_url, instance_path):
         db.session.remove()
 
 
+class FreshRequestClient(FlaskClient):
+    """Each request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one app context open for the whole test (factories need
+    it), and Flask reuses it for requests; without this, per-request caches in ``g``
+    (the logged-in user, the CSRF token, the locale) would leak from one request into
+    the next and could hide a scope bug.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshRequestClient
     return app.test_client()
 
 
