@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from flask import Flask, url_for
-from flask_babel import format_datetime, get_locale, get_timezone, gettext
+from flask import Flask, current_app, url_for
+from flask_babel import format_datetime, get_locale, get_translations, gettext
 
 from . import labels
 
@@ -25,10 +27,15 @@ def local_datetime(value: datetime | None, fmt: str = "dd.MM.yyyy HH:mm") -> str
         value = value.replace(tzinfo=timezone.utc)
     numeric = _NUMERIC_PATTERNS.get(fmt)
     if numeric is not None:
-        tz = get_timezone()
-        if tz is not None:
-            return numeric(tz.normalize(value.astimezone(tz)))
+        # The zone Flask-Babel's selector returns (desk.i18n.select_timezone), without its
+        # per-call context lookups.
+        return numeric(value.astimezone(_zone(current_app.config["DESK_TIMEZONE"])))
     return format_datetime(value, fmt)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def card_url_prefix() -> str:
@@ -51,10 +58,38 @@ def duration_short(seconds: float | None) -> str:
     return f"{sign}{minutes}{gettext('m')}"
 
 
+def install_cached_gettext(app: Flask) -> None:
+    """``_()`` in templates through a per-locale memo of the app's catalog.
+
+    Flask-Babel looks the request's translations up on every call (a page makes about
+    sixty); the memo costs one locale lookup and a dict hit. Plural and context forms
+    stay Flask-Babel's own."""
+    memo: dict[tuple, str] = {}
+
+    def cached_gettext(string: str) -> str:
+        locale = get_locale()
+        key = (locale, string)
+        text = memo.get(key) if locale is not None else None
+        if text is None:
+            text = get_translations().ugettext(string)
+            if locale is not None:
+                memo[key] = text
+        return text
+
+    app.jinja_env.install_gettext_callables(
+        gettext=cached_gettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_templates(app: Flask) -> None:
     from .errors import init_errors
 
     init_errors(app)
+    install_cached_gettext(app)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["duration"] = duration_short
     app.jinja_env.globals["get_locale"] = get_locale

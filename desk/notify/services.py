@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import g, has_app_context
+
 from ..extensions import db
 from ..models import Ticket, User, utcnow
 from ..models.notifications import Notification
@@ -31,6 +33,7 @@ def notify(user: User, ticket: Ticket | None, kind: str, level: int, text: str,
         return None
     note = Notification(user_id=user.id, ticket_id=ticket_id, kind=kind, level=level, text=text)
     db.session.add(note)
+    _forget_preloaded()
     if known is None:
         db.session.flush()
     return note
@@ -43,7 +46,33 @@ def known_notices(ticket_ids: list[int]) -> set[NoticeKey]:
     return {tuple(r) for r in rows}
 
 
+PRELOADED_KEY = "desk_unread_notifications"  # (user id, count) on flask.g
+
+
+def unread_count_column(user_id_column):
+    """The unread count as a scalar subquery, for loading it with the user (one round trip)."""
+    return (db.select(db.func.count(Notification.id))
+            .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
+            .scalar_subquery())
+
+
+def preload_unread(user_id: int, count: int) -> None:
+    if has_app_context():
+        setattr(g, PRELOADED_KEY, (user_id, count))
+
+
+def _forget_preloaded() -> None:
+    if has_app_context():
+        g.pop(PRELOADED_KEY, None)
+
+
 def unread_count(user: User) -> int:
+    """Unread notifications; the count the user loader fetched with the user this request
+    when nothing was created or marked read since."""
+    if has_app_context():
+        preloaded = g.get(PRELOADED_KEY)
+        if preloaded is not None and preloaded[0] == user.id:
+            return preloaded[1]
     return db.session.scalar(db.select(db.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
@@ -55,6 +84,7 @@ def recent(user: User, limit: int = 100) -> list[Notification]:
 
 def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = None) -> int:
     """Mark the user's notifications read (all unread when ``ids`` is None)."""
+    _forget_preloaded()
     query = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
         query = query.where(Notification.id.in_(ids))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -30,15 +30,24 @@ def deadline_state(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
     return ""
 
 
-def choices() -> dict[str, list[tuple[int, str]]]:
-    """(id, name) of active departments and categories, for filter and routing selects."""
+class Option(NamedTuple):
+    id: int
+    name: str
+
+
+def choices() -> dict[str, list[Option]]:
+    """(id, name) of active departments and categories, for filter and routing selects.
+
+    One UNION ALL: a database round trip costs more than these small tables' rows."""
+    departments = db.select(db.literal("d").label("kind"), Department.id, Department.name) \
+        .where(Department.is_active.is_(True))
+    categories = db.select(db.literal("c").label("kind"), Category.id, Category.name) \
+        .where(Category.is_active.is_(True))
+    both = db.union_all(departments, categories).subquery()
+    rows = db.session.execute(db.select(both).order_by(both.c.kind, both.c.name)).all()
     return {
-        "department_options": db.session.execute(
-            db.select(Department.id, Department.name).where(Department.is_active.is_(True))
-            .order_by(Department.name)).all(),
-        "category_options": db.session.execute(
-            db.select(Category.id, Category.name).where(Category.is_active.is_(True))
-            .order_by(Category.name)).all(),
+        "department_options": [Option(id_, name) for kind, id_, name in rows if kind == "d"],
+        "category_options": [Option(id_, name) for kind, id_, name in rows if kind == "c"],
     }
 
 

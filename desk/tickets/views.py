@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Role, Ticket
 from . import actions, card as card_data, forms
 from .bulk import BulkRequest, apply_bulk, summary
+from .listing import choices
 from .permissions import allowed_actions, head_statuses, refusal, role_has
 from .services import TicketError
 from .workflow import TransitionError
@@ -47,8 +48,9 @@ def build_form(action: str, ticket: Ticket, options: dict | None = None) -> Flas
     form = form_class(**{k: v for k, v in defaults.items() if hasattr(form_class, k)})
     return forms.fill_choices(
         form,
-        departments=once("departments", card_data.active_departments) if isinstance(form, NEEDS_DEPARTMENTS) else [],
-        categories=once("categories", card_data.active_categories) if isinstance(form, NEEDS_CATEGORIES) else [],
+        # Both lists in one query (listing.choices), loaded once per card.
+        departments=once("choices", choices)["department_options"] if isinstance(form, NEEDS_DEPARTMENTS) else [],
+        categories=once("choices", choices)["category_options"] if isinstance(form, NEEDS_CATEGORIES) else [],
         assignees=(once("assignees", lambda: card_data.department_members(ticket.department_id))
                    if isinstance(form, forms.AssigneeForm) else []),
         statuses=[s.value for s in head_statuses(ticket)] if isinstance(form, forms.StatusForm) else [],
