@@ -79,6 +79,11 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
     if demo:
         click.echo(load_demo(tickets or DEFAULT_TICKETS))
+        from .registry.demo import load_registry_demo  # the public directory at the seed's scale
+
+        registry = load_registry_demo()
+        db.session.commit()
+        click.echo(f"accounts registry: {registry.accounts} accounts, {registry.subscribers} subscribers today")
     db.session.remove()
     # Start (or find) the Redis server before the worker looks for it.
     get_redis().ping()
