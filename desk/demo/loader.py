@@ -18,7 +18,8 @@ from ..extensions import db
 from ..ingest import InboundMessage, ingest, record_post
 from ..models import Account, Category, Department, Message, Post, Priority, Ticket, TicketStatus, User, utcnow
 from ..tickets import services
-from ..tickets.workflow import change_status
+from ..sla.services import record_first_public_reply
+from ..tickets.workflow import change_status, record_event
 from . import data
 
 S = TicketStatus
@@ -201,7 +202,10 @@ class Timeline:
     def __init__(self, ticket: Ticket, start: datetime, steps: int, rng: random.Random, now: datetime):
         self.ticket = ticket
         span = max((now - start).total_seconds() - 120, 60)
-        self.moments = sorted(start + timedelta(seconds=rng.uniform(60, span)) for _ in range(steps))
+        # Skewed towards the start: most tickets are routed and answered within a day or
+        # two, a few drag on (so the SLA reports show both).
+        self.moments = sorted(start + timedelta(seconds=60 + (span - 60) * rng.random() ** 4)
+                              for _ in range(steps))
         self.seen = 0
         self.last = start
 
@@ -213,10 +217,26 @@ class Timeline:
         for event in events[self.seen:]:
             event.created_at = when
         self.seen = len(events)
-        for name in ("triaged_at", "resolved_at", "closed_at", "first_reply_at"):
+        for name in ("triaged_at", "resolved_at", "closed_at", "first_reply_at", "reacted_at"):
             value = getattr(self.ticket, name)
             if value is not None and value > when:
                 setattr(self.ticket, name, when)
+        for message in self.ticket.messages:
+            if message.direction == "outbound" and message.sent_at > when:
+                message.sent_at = when
+
+
+def _public_reply(ticket: Ticket, author: User, text: str) -> None:
+    """The city's answer as it looks once posted: an outbound message on the thread and
+    the first public reply recorded (stops the reaction clock)."""
+    db.session.add(Message(
+        ticket=ticket, direction="outbound", platform=ticket.platform, account_id=ticket.account_id,
+        external_id=f"demo-reply-{ticket.id}", post_id=ticket.post_id, thread_ref=ticket.thread_ref,
+        author_name=ticket.account.name if ticket.account else "", text=text, sent_at=utcnow(),
+    ))
+    record_first_public_reply(ticket, utcnow())
+    record_event(ticket, author, "reply_sent", new=text[:200], is_public=True)
+    db.session.flush()
 
 
 def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random, merge_targets: list[int]):
@@ -246,6 +266,8 @@ def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random, merge
     if status is S.TRIAGED:
         return steps
     steps.append(lambda: services.accept(ticket, head))
+    if rng.random() < 0.8:  # most tickets got a public "we are on it" answer
+        steps.append(lambda: _public_reply(ticket, head, rng.choice(data.ACKNOWLEDGEMENTS)))
     if status is S.IN_PROGRESS:
         if rng.random() < 0.3:
             steps.append(lambda: services.add_note(ticket, head, "Направлена бригада, ждём результат."))
