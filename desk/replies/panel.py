@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Ticket, User
-from ..models.replies import CannedReply, Reply
+from ..models.replies import CannedReply, Reply, ReplyDelivery
+from ..tickets import lookups
 from . import services, text as texts
+
+
+class Canned(NamedTuple):
+    """A canned reply as the panel offers it (cached; see ``tickets.lookups``)."""
+    id: int
+    title: str
+    body: str
+    department_id: int | None
+    category_id: int | None
 
 
 @dataclass
@@ -20,17 +33,38 @@ class Panel:
     replies: list[Reply] = field(default_factory=list)
 
 
-def canned_for(ticket: Ticket) -> list[CannedReply]:
-    return list(db.session.scalars(db.select(CannedReply).where(
-        CannedReply.is_active.is_(True),
-        db.or_(CannedReply.department_id.is_(None), CannedReply.department_id == ticket.department_id),
-        db.or_(CannedReply.category_id.is_(None), CannedReply.category_id == ticket.category_id),
-    ).order_by(CannedReply.title)))
+def _active_canned() -> list[Canned]:
+    def compute() -> list[list]:
+        return [list(row) for row in db.session.execute(
+            db.select(CannedReply.id, CannedReply.title, CannedReply.body, CannedReply.department_id,
+                      CannedReply.category_id)
+            .where(CannedReply.is_active.is_(True)).order_by(CannedReply.title))]
+
+    return [Canned(*row) for row in lookups.cached("canned", compute)]
 
 
-def load_panel(ticket: Ticket, user: User) -> Panel:
+def canned_for(ticket: Ticket) -> list[Canned]:
+    """Active canned replies for the ticket's department and category (empty = everywhere)."""
+    return [c for c in _active_canned()
+            if c.department_id in (None, ticket.department_id) and c.category_id in (None, ticket.category_id)]
+
+
+def replies_of(ticket: Ticket) -> list[Reply]:
+    """The ticket's replies with their authors and outbox rows (no query per reply)."""
+    return list(db.session.scalars(
+        db.select(Reply).where(Reply.ticket_id == ticket.id).order_by(Reply.id)
+        .options(joinedload(Reply.author),
+                 selectinload(Reply.deliveries).joinedload(ReplyDelivery.ticket))))
+
+
+def load_panel(ticket: Ticket, user: User, threads: list[Ticket] | None = None) -> Panel:
+    """``threads``: the incident's resident threads when the caller has them already
+    (the card loads them with the merged-in tickets); otherwise they are queried."""
     can_write = services.can_write(user, ticket)
-    platforms = {t.platform for t in services.threads(ticket)} if can_write else {ticket.platform}
+    if can_write:
+        platforms = {t.platform for t in (threads if threads is not None else services.threads(ticket))}
+    else:
+        platforms = {ticket.platform}
     return Panel(
         can_write=can_write,
         is_approver=services.is_approver(user),
@@ -38,5 +72,5 @@ def load_panel(ticket: Ticket, user: User) -> Panel:
         canned=canned_for(ticket) if can_write else [],
         limits={p: texts.limit_for(p) for p in sorted(platforms) if texts.limit_for(p)},
         values=texts.values_for(ticket) if can_write else {},
-        replies=services.replies_of(ticket),
+        replies=replies_of(ticket),
     )

@@ -2,7 +2,7 @@
 
 The ticket comes with its thread, revisions, notes, events and their people through
 ``selectinload``/``joinedload``; the merged-in tickets and the author's other tickets
-are one query each. The count does not grow with the number of messages or events.
+come in one UNION ALL. The count does not grow with the number of messages or events.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..auth.scope import ticket_scope
+from ..auth.scope import can_see_ticket, ticket_scope
 from ..extensions import db
 from ..models import Category, Department, Message, Note, Ticket, TicketEvent, User, utcnow
 
@@ -31,6 +31,9 @@ class CardData:
     ticket: Ticket
     merged_in: list[Ticket] = field(default_factory=list)
     author_tickets: list[Ticket] = field(default_factory=list)
+    #: every resident thread of the incident (the ticket and all merged into it, whatever
+    #: the user's scope), for the reply panel
+    threads: list[Ticket] = field(default_factory=list)
     reaction: Deadline | None = None
     resolution: Deadline | None = None
 
@@ -59,7 +62,8 @@ def _card_query(ticket_id: int, user: User):
             joinedload(Ticket.account),
             joinedload(Ticket.post),
             joinedload(Ticket.merged_into),
-            selectinload(Ticket.messages).selectinload(Message.revisions),
+            # Revisions are rare and short: joined to the messages' query, not one more.
+            selectinload(Ticket.messages).joinedload(Message.revisions),
             selectinload(Ticket.notes).joinedload(Note.author),
             selectinload(Ticket.events).joinedload(TicketEvent.actor),
         )
@@ -71,13 +75,26 @@ def load_card(ticket_id: int, user: User) -> CardData:
     ticket = db.session.scalars(_card_query(ticket_id, user)).unique().first()
     if ticket is None:
         abort(404)
-    merged_in = db.session.scalars(
-        db.select(Ticket).where(Ticket.merged_into_id == ticket.id, ticket_scope(user)).order_by(Ticket.id)
-    ).all()
-    author_tickets: list[Ticket] = []
+    merged_in, author_tickets = _related(ticket, user)
+    now = utcnow()
+    return CardData(
+        ticket=ticket,
+        merged_in=[t for t in merged_in if can_see_ticket(user, t)],
+        author_tickets=author_tickets,
+        threads=[ticket, *merged_in],
+        reaction=deadline(ticket.reaction_due_at, ticket.first_reply_at, ticket.is_open, now),
+        resolution=deadline(ticket.resolution_due_at, ticket.resolved_at, ticket.is_open, now),
+    )
+
+
+def _related(ticket: Ticket, user: User) -> tuple[list[Ticket], list[Ticket]]:
+    """Tickets merged into ``ticket`` (all of them: the reply panel answers every thread;
+    the caller hides those out of scope) and the author's other tickets, in one round trip."""
+    merged = db.select(Ticket, db.literal("m").label("kind")).where(Ticket.merged_into_id == ticket.id)
+    parts = [merged]
     if ticket.author_external_id:
-        author_tickets = db.session.scalars(
-            db.select(Ticket)
+        author = (
+            db.select(Ticket.id)
             .where(
                 Ticket.platform == ticket.platform,
                 Ticket.author_external_id == ticket.author_external_id,
@@ -86,15 +103,15 @@ def load_card(ticket_id: int, user: User) -> CardData:
             )
             .order_by(Ticket.id.desc())
             .limit(AUTHOR_HISTORY_LIMIT)
-        ).all()
-    now = utcnow()
-    return CardData(
-        ticket=ticket,
-        merged_in=list(merged_in),
-        author_tickets=list(author_tickets),
-        reaction=deadline(ticket.reaction_due_at, ticket.first_reply_at, ticket.is_open, now),
-        resolution=deadline(ticket.resolution_due_at, ticket.resolved_at, ticket.is_open, now),
-    )
+            .subquery()
+        )
+        parts.append(db.select(Ticket, db.literal("a").label("kind")).where(Ticket.id.in_(db.select(author.c.id))))
+    both = db.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    row = aliased(Ticket, both)
+    rows = db.session.execute(db.select(row, both.c.kind)).all()
+    merged_in = sorted((t for t, kind in rows if kind == "m"), key=lambda t: t.id)
+    author_tickets = sorted((t for t, kind in rows if kind == "a"), key=lambda t: t.id, reverse=True)
+    return merged_in, author_tickets
 
 
 def active_departments() -> list[Department]:

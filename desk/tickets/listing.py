@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Category, Department, Ticket, User, utcnow
+from . import lookups
 from .counts import status_counts
 from .queries import OPEN_VALUES, FilterError, QueueFilters, queue_page
 
@@ -38,13 +39,18 @@ class Option(NamedTuple):
 def choices() -> dict[str, list[Option]]:
     """(id, name) of active departments and categories, for filter and routing selects.
 
-    One UNION ALL: a database round trip costs more than these small tables' rows."""
-    departments = db.select(db.literal("d").label("kind"), Department.id, Department.name) \
-        .where(Department.is_active.is_(True))
-    categories = db.select(db.literal("c").label("kind"), Category.id, Category.name) \
-        .where(Category.is_active.is_(True))
-    both = db.union_all(departments, categories).subquery()
-    rows = db.session.execute(db.select(both).order_by(both.c.kind, both.c.name)).all()
+    One UNION ALL (a database round trip costs more than these small tables' rows),
+    cached in Redis for a minute and forgotten on any edit (``lookups``)."""
+
+    def compute() -> list[list]:
+        departments = db.select(db.literal("d").label("kind"), Department.id, Department.name) \
+            .where(Department.is_active.is_(True))
+        categories = db.select(db.literal("c").label("kind"), Category.id, Category.name) \
+            .where(Category.is_active.is_(True))
+        both = db.union_all(departments, categories).subquery()
+        return [list(row) for row in db.session.execute(db.select(both).order_by(both.c.kind, both.c.name))]
+
+    rows = lookups.cached("choices", compute)
     return {
         "department_options": [Option(id_, name) for kind, id_, name in rows if kind == "d"],
         "category_options": [Option(id_, name) for kind, id_, name in rows if kind == "c"],
