@@ -2,11 +2,12 @@
 the accounts registry and API tokens. Views are thin: forms in, services, one commit."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..auth.scope import restrict_blueprint
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Role, User
 from . import services
@@ -37,13 +38,7 @@ ADMIN_PAGES = [
 ]
 
 
-@bp.before_request
-def admins_only():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role != Role.ADMIN.value:
-        abort(403)
-    return None
+restrict_blueprint(bp, Role.ADMIN)
 
 
 def _get_or_404(model, row_id: int):

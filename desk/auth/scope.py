@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -59,6 +59,19 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+def restrict_blueprint(bp, *roles: Role) -> None:
+    """Every view of ``bp`` requires a login and one of ``roles`` (403 otherwise)."""
+    allowed = {r.value for r in roles}
+
+    @bp.before_request
+    def _check_role():
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if current_user.role not in allowed:
+            abort(403)
+        return None
 
 
 def home_endpoint(user: User) -> str:

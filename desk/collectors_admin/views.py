@@ -2,10 +2,10 @@
 with Replay (queued for the worker) and Discard."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from ..auth.scope import restrict_blueprint
 from ..extensions import db
 from ..models import DeadLetter, Role
 from ..queue import enqueue
@@ -16,13 +16,7 @@ bp = Blueprint("collectors", __name__, url_prefix="/admin/collectors")
 PAYLOAD_SHOWN = 4000
 
 
-@bp.before_request
-def admins_only():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role != Role.ADMIN.value:
-        abort(403)
-    return None
+restrict_blueprint(bp, Role.ADMIN)
 
 
 def _pending_letter_or_404(letter_id: int) -> DeadLetter:
