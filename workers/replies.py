@@ -9,6 +9,9 @@ on the ticket), ``queued`` again with backoff (nothing reached the network),
 A job that finds its row ``sending`` with no live lease knows a worker died mid-call:
 the row becomes ``unknown`` and is never resent automatically.
 
+``post_deliveries(ids)`` runs ``post_delivery`` for each id in turn (one RQ job for a
+batch; every row keeps its own claim-commit-send-commit).
+
 ``sweep()`` (periodic) re-enqueues queued rows whose job was lost and turns rows stuck
 in ``sending`` without a lease into ``unknown``.
 """
@@ -22,12 +25,15 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.channels.errors import MalformedResponse, PermanentError, RetryableError, UnknownOutcome
 from desk.extensions import db
 from desk.models import utcnow
-from desk.models.replies import DeliveryState, ReplyDelivery
+from desk.models.replies import DeliveryState, Reply, ReplyDelivery
 from desk.queue import get_redis
 from desk.replies import outbox, senders
 from desk.replies.jobs import enqueue_deliveries, enqueue_delivery_in, has_pending_job
@@ -61,23 +67,39 @@ def _lease_alive(delivery_id: int) -> bool:
     return bool(get_redis().exists(LEASE_KEY.format(delivery_id)))
 
 
+def _load(delivery_id: int) -> ReplyDelivery | None:
+    """The row with what posting it reads (its account, its ticket, the reply and the
+    incident's ticket) in one SELECT, overwriting whatever the session held."""
+    return db.session.scalars(
+        db.select(ReplyDelivery).where(ReplyDelivery.id == delivery_id)
+        .options(joinedload(ReplyDelivery.account), joinedload(ReplyDelivery.ticket),
+                 joinedload(ReplyDelivery.reply).joinedload(Reply.ticket))
+        .execution_options(populate_existing=True)).first()
+
+
+_OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _claim(delivery: ReplyDelivery) -> bool:
     """queued -> sending, atomically across workers; commits before any network call."""
     redis = get_redis()
-    owner = f"{socket.gethostname()}:{os.getpid()}"
-    if not redis.set(LEASE_KEY.format(delivery.id), owner, nx=True, ex=_lease_seconds()):
+    if not redis.set(LEASE_KEY.format(delivery.id), _OWNER, nx=True, ex=_lease_seconds()):
         return False
     now = utcnow()
-    claimed = db.session.execute(
+    attempts = db.session.execute(
         update(ReplyDelivery).where(ReplyDelivery.id == delivery.id, ReplyDelivery.state == D.QUEUED.value)
         .values(state=D.SENDING.value, sending_started_at=now, attempts=ReplyDelivery.attempts + 1,
                 updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+        .returning(ReplyDelivery.attempts)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if attempts is None:
         db.session.rollback()
         redis.delete(LEASE_KEY.format(delivery.id))
         return False
-    db.session.refresh(delivery)
+    # what the UPDATE wrote, without reading the row back
+    for name, value in (("state", D.SENDING.value), ("sending_started_at", now), ("attempts", attempts),
+                        ("updated_at", now)):
+        set_committed_value(delivery, name, value)
     record_event(delivery.reply.ticket, None, "reply_sending", field="delivery", old=D.QUEUED.value,
                  new=outbox.describe(delivery), reason=f"attempt {delivery.attempts}")
     db.session.commit()
@@ -94,9 +116,21 @@ def _stale_sending(delivery: ReplyDelivery, why: str) -> None:
 SHORT_WAIT = 1.0
 
 
+_limiters: dict[int, RateLimiter] = {}
+
+
+def _limiter() -> RateLimiter:
+    """One limiter (its Lua script registered once) per Redis client."""
+    redis = get_redis()
+    limiter = _limiters.get(id(redis))
+    if limiter is None or limiter.redis is not redis:
+        limiter = _limiters[id(redis)] = RateLimiter(redis)
+    return limiter
+
+
 def _acquire(windows) -> float:
     """A slot in every window (0.0), or the wait to re-enqueue for when it is a long one."""
-    limiter = RateLimiter(get_redis())
+    limiter = _limiter()
     wait = limiter.acquire(windows)
     for _ in range(3):
         if not 0 < wait <= SHORT_WAIT:
@@ -108,9 +142,42 @@ def _acquire(windows) -> float:
 
 
 def post_delivery(delivery_id: int) -> str:
-    """Post one outbox row (see the module doc); returns what happened, for the logs."""
+    """Post one outbox row (see the module doc); returns what happened, for the logs.
+
+    The session keeps its objects loaded across this job's commits (``expire_on_commit``
+    off): the row's graph is read once, and only the rows that another process may have
+    changed meanwhile (the delivery and its tickets) are read again before the outcome
+    is written."""
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        return _post_delivery(delivery_id)
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def post_deliveries(delivery_ids: list[int]) -> dict[str, int]:
+    """Post several outbox rows one after the other, each exactly as :func:`post_delivery`
+    (its own claim committed before its own send): one RQ job instead of one per row. A
+    row that raises is logged and left to the sweeper; the others still go."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        try:
+            outcome = post_delivery(delivery_id)
+        except JobTimeoutException:
+            raise  # RQ's job timeout ends the whole batch; the rows left are the sweeper's
+        except Exception:  # noqa: BLE001 — one broken row must not strand the rest of the batch
+            log.exception("posting reply delivery %s failed", delivery_id)
+            db.session.rollback()
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _post_delivery(delivery_id: int) -> str:
     config = current_app.config
-    delivery = db.session.get(ReplyDelivery, delivery_id)
+    delivery = _load(delivery_id)
     if delivery is None:
         return "missing"
     if delivery.state == D.SENDING.value:
@@ -169,8 +236,8 @@ def _send(delivery: ReplyDelivery, config) -> str:
 def _finish(delivery_id: int, outcome: str, reason: str = "", *, retry_after: float | None = None,
             code=None, posted: senders.Posted | None = None) -> str:
     """Record the call's outcome, unless someone (the echo) already settled the row."""
-    db.session.rollback()
-    delivery = db.session.get(ReplyDelivery, delivery_id)
+    db.session.rollback()  # nothing is pending; a fresh transaction sees what others committed
+    delivery = _load(delivery_id)
     if outcome == "sent":
         if delivery.state in (D.SENDING.value, D.UNKNOWN.value):
             outbox.mark_posted(delivery, posted.external_id, permalink=posted.permalink)

@@ -38,7 +38,8 @@ def move(delivery: ReplyDelivery, new: DeliveryState, actor: User | None = None,
 
 
 def record_outbound(delivery: ReplyDelivery, external_id: str, sent_at: datetime, permalink: str = "") -> Message:
-    """The city's message on the resident's ticket (idempotent on the network id)."""
+    """The city's message on the resident's ticket (idempotent on the network id); added to
+    the session, written by the caller's next flush."""
     external_id = external_id[:160]
     message = db.session.scalars(db.select(Message).where(
         Message.account_id == delivery.account_id, Message.external_id == external_id)).first()
@@ -51,7 +52,6 @@ def record_outbound(delivery: ReplyDelivery, external_id: str, sent_at: datetime
             text=delivery.text, sent_at=sent_at, permalink=permalink[:500],
             post_id=delivery.ticket.post_id)
         db.session.add(message)
-        db.session.flush()
     return message
 
 
@@ -64,8 +64,7 @@ def mark_posted(delivery: ReplyDelivery, external_id: str, *, actor: User | None
     delivery.permalink = (permalink or delivery.permalink or "")[:500]
     delivery.sent_at = at
     delivery.last_error = None
-    message = record_outbound(delivery, external_id, at, delivery.permalink)
-    delivery.message_id = message.id
+    delivery.message = record_outbound(delivery, external_id, at, delivery.permalink)
     move(delivery, D.SENT, actor, kind=kind, reason=reason)
     record_first_public_reply(delivery.ticket, at)
     root = delivery.reply.ticket

@@ -30,8 +30,21 @@ class Posted:
     permalink: str = ""
 
 
+#: decrypted credentials per process, keyed by the encrypted value (a changed secret is a new key)
+_credentials: dict[tuple, dict] = {}
+
+
 def _creds(delivery: ReplyDelivery) -> dict:
-    return delivery.account.get_credentials() if delivery.account else {}
+    account = delivery.account
+    if account is None or not account.credentials_encrypted:
+        return {}
+    key = (account.id, account.credentials_encrypted)
+    creds = _credentials.get(key)
+    if creds is None:
+        if len(_credentials) > 1000:
+            _credentials.clear()
+        creds = _credentials[key] = account.get_credentials()
+    return creds
 
 
 def _token(delivery: ReplyDelivery, *names: str) -> str:

@@ -77,7 +77,7 @@ def record_first_public_reply(ticket: Ticket, at: datetime) -> None:
     """Called by the replies feature when the city's first public reply is posted."""
     if ticket.first_reply_at is None:
         ticket.first_reply_at = at
-    if terms_for(ticket).reaction_stops_at == "first_reply":
+    if ticket.reacted_at is None and terms_for(ticket).reaction_stops_at == "first_reply":
         record_reaction(ticket, ticket.first_reply_at)
 
 
