@@ -93,6 +93,24 @@ def _reply_in_scope(reply_id: int) -> Reply:
     return reply
 
 
+def _act_on_reply(reply: Reply, form, apply, success: str, *, enqueue: bool = False):
+    """Validate ``form``, run ``apply`` and commit once; a refusal is flashed, never a 500.
+    Deliveries are enqueued only after the commit."""
+    if not form.validate_on_submit():
+        return _fail(form, reply.ticket_id)
+    try:
+        apply()
+        db.session.commit()
+    except services.ReplyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(reply.ticket_id)
+    if enqueue:
+        enqueue_deliveries(services.to_enqueue(reply))
+    flash(success, "success")
+    return _back(reply.ticket_id)
+
+
 @bp.get("/replies/approvals")
 @roles_required(Role.OPERATOR, Role.ADMIN)
 def approvals():
@@ -107,18 +125,8 @@ def approvals():
 def approve(reply_id: int):
     reply = _reply_in_scope(reply_id)
     form = forms.ApproveForm()
-    if not form.validate_on_submit():
-        return _fail(form, reply.ticket_id)
-    try:
-        services.approve(reply, current_user, form.text.data)
-        db.session.commit()
-    except services.ReplyError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(reply.ticket_id)
-    enqueue_deliveries(services.to_enqueue(reply))
-    flash(_("Approved: the answer is on its way."), "success")
-    return _back(reply.ticket_id)
+    return _act_on_reply(reply, form, lambda: services.approve(reply, current_user, form.text.data),
+                         _("Approved: the answer is on its way."), enqueue=True)
 
 
 @bp.post("/replies/<int:reply_id>/send-back")
@@ -126,17 +134,8 @@ def approve(reply_id: int):
 def send_back(reply_id: int):
     reply = _reply_in_scope(reply_id)
     form = forms.SendBackForm()
-    if not form.validate_on_submit():
-        return _fail(form, reply.ticket_id)
-    try:
-        services.send_back(reply, current_user, form.comment.data)
-        db.session.commit()
-    except services.ReplyError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(reply.ticket_id)
-    flash(_("Sent back to the author."), "success")
-    return _back(reply.ticket_id)
+    return _act_on_reply(reply, form, lambda: services.send_back(reply, current_user, form.comment.data),
+                         _("Sent back to the author."))
 
 
 @bp.post("/replies/<int:reply_id>/revise")
@@ -146,17 +145,8 @@ def revise(reply_id: int):
     if not current_user.has_role(*services.WRITERS):
         abort(403)
     form = forms.ComposeForm()
-    if not form.validate_on_submit():
-        return _fail(form, reply.ticket_id)
-    try:
-        services.revise(reply, current_user, form.text.data)
-        db.session.commit()
-    except services.ReplyError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(reply.ticket_id)
-    flash(_("The answer waits for an operator's approval."), "success")
-    return _back(reply.ticket_id)
+    return _act_on_reply(reply, form, lambda: services.revise(reply, current_user, form.text.data),
+                         _("The answer waits for an operator's approval."))
 
 
 @bp.get("/replies/outbox")
