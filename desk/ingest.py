@@ -191,7 +191,12 @@ def _apply_edit(message: Message, incoming: InboundMessage, text: str) -> Ingest
     if message.ticket is not None:
         record_event(message.ticket, None, "message_edited", field="text",
                      old=None, new=str(message.id))
-        if message.ticket.messages and message.ticket.messages[0].id == message.id:
+        # The subject follows the ticket's first message; look up only its id, not the thread.
+        first_id = db.session.scalar(
+            db.select(Message.id).where(Message.ticket_id == message.ticket_id)
+            .order_by(Message.sent_at, Message.id).limit(1)
+        )
+        if first_id == message.id:
             message.ticket.subject = make_subject(text)
     db.session.flush()
     return IngestResult("edited", message.id, message.ticket_id)

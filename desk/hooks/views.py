@@ -67,9 +67,5 @@ def store_and_enqueue(account: Account, body: bytes, event_key: str | None) -> b
     return True
 
 
-for _module in NETWORK_ROUTES:
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:
-            raise
+for _module in NETWORK_ROUTES:  # each registers its routes on ``bp``
+    importlib.import_module(_module)
