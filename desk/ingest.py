@@ -29,6 +29,7 @@ from .models import (
     TicketStatus,
     utcnow,
 )
+from .text import clean_text
 from .tickets.services import merge_root
 from .tickets.workflow import change_status, record_event, signals
 
@@ -79,17 +80,6 @@ class IngestError(ValueError):
     """The message cannot be ingested (unknown account, missing id): never silently dropped."""
 
 
-def clean_text(text: str | None) -> str:
-    """Make any text storable on every backend without losing what the resident wrote.
-
-    NUL is the only character PostgreSQL refuses in text; it becomes U+FFFD. Text is
-    stored as written (HTML included): templates escape it on output.
-    """
-    if not text:
-        return ""
-    return text.replace("\x00", "\ufffd")
-
-
 def make_subject(text: str) -> str:
     flat = " ".join(text.split())
     if not flat.isprintable():  # printable text has no control/format characters to drop
@@ -110,7 +100,7 @@ def _aware(value: datetime | None) -> datetime | None:
 def _short(value: str | None, limit: int = MAX_REF) -> str | None:
     if value is None:
         return None
-    return str(value)[:limit]
+    return clean_text(str(value))[:limit]
 
 
 def find_post(account_id: int, post_ref: str | None) -> Post | None:
