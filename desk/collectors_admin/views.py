@@ -2,12 +2,12 @@
 with Replay (queued for the worker) and Discard."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.scope import restrict_blueprint
 from ..extensions import db
-from ..models import DeadLetter, Role
+from ..models import Account, DeadLetter, Role
 from ..queue import enqueue
 from . import services
 from .forms import ActionForm
@@ -28,9 +28,15 @@ def _pending_letter_or_404(letter_id: int) -> DeadLetter:
 
 @bp.get("/")
 def index():
+    account = None
+    account_id = request.args.get("account", type=int)
+    if account_id is not None:
+        account = db.session.get(Account, account_id) if 0 < account_id < 2**31 else None
+        if account is None:
+            abort(404)
     return render_template("collectors_admin/index.html", rows=services.collector_rows(),
-                           letters=services.pending_dead_letters(), action=ActionForm(),
-                           payload_shown=PAYLOAD_SHOWN)
+                           letters=services.pending_dead_letters(account_id=account_id), account=account,
+                           action=ActionForm(), payload_shown=PAYLOAD_SHOWN)
 
 
 @bp.post("/dead-letters/<int:letter_id>/replay")

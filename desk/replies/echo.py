@@ -93,7 +93,7 @@ def parse(account: Account, update: dict) -> OwnMessage | None:
         return None
     try:
         return parser(account, update)
-    except (KeyError, TypeError, ValueError):
+    except Exception:  # noqa: BLE001 — best effort: an odd shape is simply not our echo
         return None
 
 

@@ -24,6 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from desk.text import is_clean
+
 SERVICE_USER_ID = 777000  # "Telegram", the sender of automatic forwards
 CHANNEL_BOT_ID = 136817688  # the fake user in ``from`` of messages sent on behalf of a channel
 DEFAULT_ALLOWED = {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
@@ -485,7 +487,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = exc.code, {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.parameters:
                 body["parameters"] = exc.parameters
-        data = json.dumps(body, ensure_ascii=False).encode()
+        text = json.dumps(body, ensure_ascii=False)
+        # A lone surrogate cannot be UTF-8: Telegram then sends it as a \\uXXXX escape.
+        data = text.encode() if is_clean(text) else json.dumps(body).encode()
         if fault == "truncated":
             data = data[: max(1, len(data) // 2)]
         try:

@@ -30,7 +30,10 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq.timeouts import JobTimeoutException
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from desk.channels.errors import ChannelError
 from desk.channels.events import CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
@@ -39,6 +42,7 @@ from desk.extensions import db
 from desk.ingest import ingest_many, mark_deleted, mark_restored, record_post
 from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
 from desk.replies.echo import match_own_reply
+from desk.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +100,37 @@ def get_state(account_id: int, stream: str = "main") -> CollectorState:
 
 
 def dead_letter(account: Account | None, platform: str, source: str, payload: Any, error: str) -> DeadLetter:
-    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
+    """Keep ``payload`` (raw text or decoded JSON) with its error for an admin (flush-free)."""
+    if isinstance(payload, str):
+        try:  # JSON as received may escape every Cyrillic letter: store it readable
+            decoded = json.loads(payload)
+            payload = decoded if isinstance(decoded, (dict, list)) else payload
+        except (ValueError, RecursionError):
+            pass
+    try:
+        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # a circular or absurdly deep structure
+        text = repr(payload)[:100_000]
     letter = DeadLetter(account_id=account.id if account else None, platform=platform, source=source,
-                        payload=text.replace("\x00", "\ufffd"), error=error[:4000])
+                        payload=clean_text(text), error=clean_text(error)[:4000])
     db.session.add(letter)
     return letter
+
+
+def describe(exc: BaseException) -> str:
+    return f"{exc.__class__.__name__}: {exc}"[:4000]
+
+
+#: Failures that say nothing about the message: the database or Redis is away or busy, or
+#: the job ran out of time. The work is retried later as a whole; anything else a message
+#: raises is that message's own fault and makes it a dead letter, so one bad message
+#: never stops the others.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+                    JobTimeoutException)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def _count_results(results: list, counts: ApplyCounts) -> None:
@@ -144,12 +174,14 @@ def apply_events(events: list, counts: ApplyCounts) -> None:
             raise TypeError(f"unknown event {event!r}")
 
 
-def apply_updates(account: Account, module, updates: list[dict], source: str, counts: ApplyCounts) -> None:
-    """Normalise and apply raw updates; one that cannot be understood becomes a dead
-    letter (the rest of the batch still lands)."""
+def apply_updates(account: Account, module, updates: list[dict], source: str, counts: ApplyCounts, *,
+                  prepare: bool = True) -> None:
+    """Normalise and apply raw updates (flush only); one that cannot be understood
+    becomes a dead letter (the rest of the batch still lands). An update that is
+    understood but cannot be stored raises: see :func:`apply_isolated`."""
     events: list = []
     skipped_raw: list = []
-    if hasattr(module, "prepare"):
+    if prepare and hasattr(module, "prepare"):
         module.prepare(account, updates)  # e.g. VK: resolve all authors' names in one call
     for raw in updates:
         try:
@@ -165,6 +197,36 @@ def apply_updates(account: Account, module, updates: list[dict], source: str, co
     apply_events(events, counts)
     for raw in skipped_raw:
         match_own_reply(account, raw)  # the city's own reply coming back: settle its outbox row
+
+
+def apply_isolated(account_id: int, module, updates: list[dict], source: str) -> ApplyCounts:
+    """Apply a batch one update at a time, each in its own transaction: what the
+    fast path does when the batch as a whole failed. An update that still fails is a
+    dead letter with its error; the others are stored. Transient failures (database
+    or Redis away) propagate: nothing is lost, the work runs again later."""
+    total = ApplyCounts()
+    for raw in updates:
+        for attempt in range(2):
+            account = db.session.get(Account, account_id)
+            counts = ApplyCounts()
+            try:
+                apply_updates(account, module, [raw], source, counts, prepare=False)
+                db.session.commit()
+                total.add(counts)
+                break
+            except Exception as exc:  # noqa: BLE001 — sorted below: transient, race, or poison
+                db.session.rollback()
+                if is_transient(exc):
+                    raise
+                if isinstance(exc, IntegrityError) and attempt == 0:
+                    continue  # another worker stored the same comment: the repeat sees it
+                log.warning("dead letter for account %s: %s", account_id, describe(exc))
+                account = db.session.get(Account, account_id)
+                dead_letter(account, account.platform, source, raw, describe(exc))
+                db.session.commit()
+                total.dead += 1
+                break
+    return total
 
 
 def _record_items(state: CollectorState, counts: ApplyCounts, now: datetime) -> None:
@@ -200,64 +262,127 @@ def poll_account(account_id: int, *, max_batches: int = 50, sleep: Callable[[flo
         now = utcnow()
         try:
             batch: PollBatch = with_retries(lambda: module.fetch(account, cursor, config), **retry_kwargs)
-        except ChannelError as exc:
-            state.last_run_at = now
-            state.last_error = f"{exc.__class__.__name__}: {exc.description}"[:4000]
-            state.last_error_at = now
-            state.consecutive_failures += 1
+        except Exception as exc:  # noqa: BLE001 — a network fault or an answer we cannot read
+            db.session.rollback()
+            _record_poll_failure(account_id, exc, now)
+            if isinstance(exc, ChannelError) or is_transient(exc):
+                raise
+            raise ChannelError(describe(exc)) from exc
+        counts = ApplyCounts()
+        try:
+            apply_updates(account, module, batch.updates, "poll", counts)
+            _advance(account.id, batch, counts, now)
             db.session.commit()
-            raise
-        for attempt in range(3):
-            counts = ApplyCounts()
-            try:
-                apply_updates(account, module, batch.updates, "poll", counts)
-                state = get_state(account.id)
-                state.cursor = batch.cursor if batch.cursor is not None else state.cursor
-                state.last_run_at = now
-                state.last_success_at = now
-                state.last_error = None
-                state.consecutive_failures = 0
-                _record_items(state, counts, now)
-                db.session.commit()
-                break
-            except IntegrityError:
-                # Another worker stored some of the same comments: read the batch again.
-                db.session.rollback()
-                account = db.session.get(Account, account_id)
-                if attempt == 2:
-                    raise
+        except Exception as exc:  # noqa: BLE001 — one bad update must not stop the account
+            db.session.rollback()
+            if is_transient(exc):
+                _record_poll_failure(account_id, exc, now)
+                raise
+            log.info("batch of account %s failed (%s); applying it update by update", account_id, describe(exc))
+            counts = apply_isolated(account_id, module, batch.updates, "poll")
+            account = db.session.get(Account, account_id)
+            _advance(account.id, batch, counts, now)
+            db.session.commit()
         total.add(counts)
         if not batch.more or not batch.updates:
             break
     return total
 
 
+def _advance(account_id: int, batch: PollBatch, counts: ApplyCounts, now: datetime) -> None:
+    """Move the cursor past the batch and record a successful run (flush only)."""
+    state = get_state(account_id)
+    state.cursor = batch.cursor if batch.cursor is not None else state.cursor
+    state.last_run_at = now
+    state.last_success_at = now
+    state.last_error = None
+    state.consecutive_failures = 0
+    _record_items(state, counts, now)
+
+
+def _record_poll_failure(account_id: int, exc: BaseException, now: datetime) -> None:
+    """Show a failed poll on the collectors page; the cursor stays where it was."""
+    try:
+        state = get_state(account_id)
+        state.last_run_at = now
+        description = exc.description if isinstance(exc, ChannelError) else str(exc)
+        state.last_error = clean_text(f"{exc.__class__.__name__}: {description}")[:4000]
+        state.last_error_at = now
+        state.consecutive_failures += 1
+        db.session.commit()
+    except Exception:  # noqa: BLE001 — the database itself is away: the raise that follows says so
+        db.session.rollback()
+        log.exception("could not record the failed poll of account %s", account_id)
+
+
 def process_delivery(delivery_id: int) -> ApplyCounts:
-    """RQ job: parse and ingest one stored webhook delivery (idempotent)."""
+    """RQ job: parse and ingest one stored webhook delivery (idempotent).
+
+    The attempt is counted before the work starts, so even a job that dies (killed,
+    timed out) counts. An update that cannot be understood or stored becomes a dead
+    letter at once; a delivery that keeps failing for other reasons becomes one after
+    ``WEBHOOK_MAX_ATTEMPTS`` attempts (the sweeper retries it until then).
+    """
     delivery = db.session.get(WebhookDelivery, delivery_id)
     counts = ApplyCounts()
     if delivery is None or delivery.processed_at is not None:
         return counts
+    delivery.attempts += 1
+    db.session.commit()
+    max_attempts = int(current_app.config.get("WEBHOOK_MAX_ATTEMPTS", 5))
+    if delivery.attempts > max_attempts:  # earlier attempts died without a word
+        return _give_up(delivery, delivery.attempts - 1,
+                        delivery.last_error or "the job stopped before it could finish")
     account = db.session.get(Account, delivery.account_id)
     module = network_module(delivery.platform)
-    delivery.attempts += 1
     try:
         body = json.loads(delivery.payload)
         updates = module.parse_delivery(account, body) if hasattr(module, "parse_delivery") else [body]
     except Exception as exc:  # noqa: BLE001 — kept as a dead letter with its error
-        dead_letter(account, delivery.platform, "webhook", delivery.payload, f"{exc.__class__.__name__}: {exc}")
+        dead_letter(account, delivery.platform, "webhook", delivery.payload, describe(exc))
         delivery.processed_at = utcnow()
-        delivery.last_error = str(exc)[:4000]
+        delivery.last_error = describe(exc)
         counts.dead += 1
         db.session.commit()
         return counts
-    apply_updates(account, module, updates, "webhook", counts)
+    try:
+        apply_updates(account, module, updates, "webhook", counts)
+        _finish_delivery(delivery, counts)
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 — sorted: transient (retry later) or a bad update
+        db.session.rollback()
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        if is_transient(exc):
+            log.warning("webhook delivery %s failed (attempt %s): %s", delivery_id, delivery.attempts,
+                        describe(exc))
+            delivery.last_error = describe(exc)
+            if delivery.attempts >= max_attempts:
+                return _give_up(delivery, delivery.attempts, describe(exc))
+            db.session.commit()
+            return counts
+        counts = apply_isolated(delivery.account_id, module, updates, "webhook")
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        _finish_delivery(delivery, counts)
+        db.session.commit()
+    return counts
+
+
+def _finish_delivery(delivery: WebhookDelivery, counts: ApplyCounts) -> None:
     delivery.processed_at = utcnow()
-    state = get_state(account.id, "webhook")
+    state = get_state(delivery.account_id, "webhook")
     state.last_run_at = state.last_success_at = delivery.processed_at
     _record_items(state, counts, delivery.processed_at)
+
+
+def _give_up(delivery: WebhookDelivery, failed: int, error: str) -> ApplyCounts:
+    """The delivery failed too often: keep it as a dead letter an admin can replay."""
+    message = f"gave up after {failed} failed attempts: {error}"
+    dead_letter(db.session.get(Account, delivery.account_id), delivery.platform, "webhook", delivery.payload,
+                message)
+    delivery.processed_at = utcnow()
+    delivery.last_error = clean_text(message)[:4000]
     db.session.commit()
-    return counts
+    return ApplyCounts(dead=1)
 
 
 def sweep_pending_deliveries(older_than_seconds: int = 60) -> int:
