@@ -7,22 +7,17 @@ permanent. The token never leaves the header (not in URLs, messages or logs).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import DEFAULT_TIMEOUT, HttpTransport
+from .payload import as_id, from_ms, optional_object
+
+__all__ = ["MaxClient", "UPDATE_TYPES", "from_ms", "update_key"]
 
 #: the update types the desk reads (comments under posts, group chats, dialogs)
 UPDATE_TYPES = ("message_created", "message_edited", "message_removed",
                 "comment_created", "comment_edited", "comment_removed")
-
-
-def from_ms(value: int | float | None) -> datetime | None:
-    """MAX timestamps are milliseconds since the epoch, UTC."""
-    if value is None:
-        return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
 
 
 class MaxClient:
@@ -110,12 +105,25 @@ def _retry_after(body: Any) -> float | None:
 
 def update_key(update: Any) -> str | None:
     """What identifies one webhook delivery (MAX re-sends the same update until a
-    200): the update type, its timestamp and the message id."""
+    200): the update type, its timestamp and the message id. Never raises, whatever
+    JSON value arrives (a string, a list, ``body`` given as a string); ``None`` when
+    nothing identifies the update.
+
+    A message whose ``body`` is ``null`` (only a forward) has no id of its own: the
+    chat, the sender and the forwarded message's id stand in for it.
+    """
     if not isinstance(update, dict):
         return None
-    message = update.get("message") if isinstance(update.get("message"), dict) else {}
-    mid = (message.get("body") or {}).get("mid") or update.get("message_id") or ""
-    timestamp = update.get("timestamp")
-    if timestamp is None and not mid:
+    message = optional_object(update.get("message"))
+    mid = as_id(optional_object(message.get("body")).get("mid")) or as_id(update.get("message_id"))
+    if mid is None:
+        recipient = optional_object(message.get("recipient"))
+        parts = [as_id(recipient.get("chat_id")) or as_id(update.get("chat_id")),
+                 as_id(optional_object(message.get("sender")).get("user_id"))
+                 or as_id(optional_object(update.get("user")).get("user_id")) or as_id(update.get("user_id")),
+                 as_id(optional_object(optional_object(message.get("link")).get("message")).get("mid"))]
+        mid = "/".join(part or "" for part in parts).strip("/") or None
+    timestamp = as_id(update.get("timestamp"))
+    if timestamp is None and mid is None:
         return None
-    return f"{update.get('update_type')}:{timestamp}:{mid}"
+    return f"{as_id(update.get('update_type'))}:{timestamp}:{mid or ''}"

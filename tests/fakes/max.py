@@ -5,8 +5,9 @@ or an ``access_token`` query parameter is a 401 ``verify.token``), errors as
 ``{"code", "message"}`` with the HTTP status, millisecond timestamps, and the
 ``/updates`` marker: passing a marker commits every earlier update, omitting it
 returns everything since the last commit. Helpers build residents' comments, chat
-messages and channel posts; :meth:`FakeMax.push` delivers an update to a webhook
-with ``X-Max-Bot-Api-Secret`` as MAX does.
+messages, channel posts, attachments, forwards (``body: null``), anonymous comments
+(no ``sender``), service updates and button callbacks; :meth:`FakeMax.push` delivers
+an update to a webhook with ``X-Max-Bot-Api-Secret`` as MAX does.
 """
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ class FakeMax(FakeServer):
         self.tokens.add(token)
 
     # -- building updates -----------------------------------------------------
+    # The shapes follow the official stubs (max-bot-api-client-go ``stabs/``) and the
+    # OpenAPI schema: optional fields are left out rather than sent as null, ``sender``
+    # is missing on channel posts and may be missing on residents' comments.
     def _mid(self) -> str:
         return f"mid.{0x19b2f1c0000 + next(self._ids):016x}"
 
@@ -65,7 +69,28 @@ class FakeMax(FakeServer):
     def user(user_id: int, first_name: str = "Иван", last_name: str | None = "Петров", *,
              is_bot: bool = False) -> dict:
         return {"user_id": user_id, "first_name": first_name, "last_name": last_name, "username": None,
-                "is_bot": is_bot, "last_activity_time": now_ms()}
+                "is_bot": is_bot, "last_activity_time": now_ms(),
+                "name": " ".join(filter(None, [first_name, last_name]))}
+
+    def attachment(self, kind: str, **extra) -> dict:
+        """An attachment of ``kind`` (image, video, audio, file, sticker, contact, share,
+        location, inline_keyboard) shaped as the schema describes it."""
+        n = next(self._ids)
+        media = {"url": f"https://i.oneme.ru/i?r=fake{n}", "token": f"tok{n:08d}"}
+        shapes = {
+            "image": {"payload": {"photo_id": 7000 + n, **media}},
+            "video": {"payload": media, "thumbnail": {"url": media["url"]}, "width": 720, "height": 1280,
+                      "duration": 12},
+            "audio": {"payload": media, "transcription": None},
+            "file": {"payload": media, "filename": "заявление.pdf", "size": 48213},
+            "sticker": {"payload": {"url": media["url"], "code": f"st{n}"}, "width": 256, "height": 256},
+            "contact": {"payload": {"vcf_info": "BEGIN:VCARD\nFN:Иван Петров\nEND:VCARD", "max_info": None}},
+            "share": {"payload": {"url": "https://belogorck.ru/news/1", "token": None}, "title": "Новости города",
+                      "description": None, "image_url": None},
+            "location": {"latitude": 50.9213, "longitude": 128.4739},
+            "inline_keyboard": {"payload": {"buttons": [[{"type": "callback", "text": "Да", "payload": "yes"}]]}},
+        }
+        return {"type": kind, **shapes.get(kind, {}), **extra}
 
     def add(self, update: dict) -> dict:
         with self._new_update:
@@ -73,31 +98,47 @@ class FakeMax(FakeServer):
             self._new_update.notify_all()
         return update
 
-    def _message(self, sender: dict | None, recipient: dict, text: str, *, link: dict | None = None,
-                 url: str | None = None, ts: int | None = None) -> dict:
+    def _message(self, sender: dict | None, recipient: dict, text: str | None, *, link: dict | None = None,
+                 url: str | None = None, ts: int | None = None, attachments: list[dict] | None = None,
+                 anonymous: bool = False, body: bool = True) -> dict:
         ts = ts or now_ms()
-        return {"sender": sender, "recipient": recipient, "timestamp": ts, "link": link, "url": url,
-                "body": {"mid": self._mid(), "seq": next(self._ids), "text": text, "attachments": None,
-                         "markup": None}}
+        message: dict = {"recipient": recipient, "timestamp": ts}
+        if not anonymous:
+            message["sender"] = sender
+        message["body"] = {"mid": self._mid(), "seq": next(self._ids), "text": text,
+                           "attachments": attachments} if body else None
+        if link is not None:
+            message["link"] = link
+        if url is not None:
+            message["url"] = url
+        return message
+
+    def _update(self, kind: str, message: dict) -> dict:
+        return self.add({"update_type": kind, "timestamp": message["timestamp"], "message": message})
 
     def channel_post(self, text: str = "Ремонт улицы Ленина начнётся 1 июня") -> dict:
-        """The city publishes in its channel (sender ``null``: posted as the channel)."""
+        """The city publishes in its channel (no ``sender``: posted as the channel)."""
         message = self._message(None, {"chat_id": self.channel_id, "chat_type": "channel", "user_id": None},
-                                text, url=f"https://max.ru/city/{next(self._ids)}")
-        return self.add({"update_type": "message_created", "timestamp": message["timestamp"], "message": message})
+                                text, url=f"https://max.ru/city/{next(self._ids)}", anonymous=True)
+        return self._update("message_created", message)
 
-    def comment(self, post: dict, text: str, sender: dict | None = None, *, reply_to: dict | None = None) -> dict:
-        """A resident comments under a channel post (``post`` is its update)."""
+    @staticmethod
+    def _linked(kind: str, original: dict, chat_id: int | None) -> dict:
+        link = {"type": kind, "message": dict(original["message"]["body"] or {}), "chat_id": chat_id}
+        if "sender" in original["message"]:
+            link["sender"] = original["message"]["sender"]
+        return link
+
+    def comment(self, post: dict, text: str | None, sender: dict | None = None, *, reply_to: dict | None = None,
+                attachments: list[dict] | None = None, anonymous: bool = False) -> dict:
+        """A resident comments under a channel post (``post`` is its update);
+        ``anonymous`` leaves ``sender`` out, as MAX does on residents' comments."""
         post_mid = post["message"]["body"]["mid"]
-        link = None
-        if reply_to is not None:
-            link = {"type": "reply", "sender": reply_to["message"]["sender"], "chat_id": self.channel_id,
-                    "message": {"mid": reply_to["message"]["body"]["mid"], "seq": 0,
-                                "text": reply_to["message"]["body"]["text"]}}
+        link = self._linked("reply", reply_to, self.channel_id) if reply_to is not None else None
         message = self._message(sender or self.user(5550001),
                                 {"chat_id": self.channel_id, "chat_type": "channel", "user_id": None,
-                                 "post_id": post_mid}, text, link=link)
-        return self.add({"update_type": "comment_created", "timestamp": message["timestamp"], "message": message})
+                                 "post_id": post_mid}, text, link=link, attachments=attachments, anonymous=anonymous)
+        return self._update("comment_created", message)
 
     def edit_comment(self, comment: dict, text: str) -> dict:
         message = dict(comment["message"], body=dict(comment["message"]["body"], text=text))
@@ -107,22 +148,45 @@ class FakeMax(FakeServer):
         message = comment["message"]
         return self.add({"update_type": "comment_removed", "timestamp": now_ms(),
                          "message_id": message["body"]["mid"], "chat_id": self.channel_id,
-                         "user_id": message["sender"]["user_id"], "post_id": message["recipient"]["post_id"]})
+                         "user_id": (message.get("sender") or {}).get("user_id"),
+                         "post_id": message["recipient"]["post_id"]})
 
-    def chat_message(self, chat_id: int, text: str, sender: dict | None = None, *, chat_type: str = "chat",
-                     reply_to: dict | None = None) -> dict:
-        link = None
-        if reply_to is not None:
-            link = {"type": "reply", "sender": reply_to["message"]["sender"], "chat_id": chat_id,
-                    "message": reply_to["message"]["body"]}
+    def chat_message(self, chat_id: int, text: str | None, sender: dict | None = None, *, chat_type: str = "chat",
+                     reply_to: dict | None = None, attachments: list[dict] | None = None,
+                     anonymous: bool = False) -> dict:
+        link = self._linked("reply", reply_to, chat_id) if reply_to is not None else None
         message = self._message(sender or self.user(5550002, "Мария", "Иванова"),
                                 {"chat_id": chat_id, "chat_type": chat_type,
                                  "user_id": self.bot_user_id if chat_type == "dialog" else None},
-                                text, link=link)
-        return self.add({"update_type": "message_created", "timestamp": message["timestamp"], "message": message})
+                                text, link=link, attachments=attachments, anonymous=anonymous)
+        return self._update("message_created", message)
+
+    def forward(self, chat_id: int, original: dict, sender: dict | None = None, *, text: str | None = None,
+                chat_type: str = "chat", from_chat: int = -695695695695) -> dict:
+        """A resident forwards ``original`` (an update) into a chat; without ``text``
+        the message's ``body`` is null, as the schema allows for a bare forward."""
+        message = self._message(sender or self.user(5550002, "Мария", "Иванова"),
+                                {"chat_id": chat_id, "chat_type": chat_type, "user_id": None}, text,
+                                link=self._linked("forward", original, from_chat), body=text is not None)
+        return self._update("message_created", message)
+
+    def service(self, update_type: str, chat_id: int, user: dict | None = None, **fields) -> dict:
+        """A service update (bot_added, bot_started, user_added, chat_title_changed,
+        dialog_muted, …): no message, the chat and the user who caused it."""
+        user = user or self.user(5550009, "Олег", None)
+        return self.add({"update_type": update_type, "timestamp": now_ms(), "chat_id": chat_id, "user": user,
+                         "user_id": user["user_id"], **fields})
 
     def bot_started(self, chat_id: int, user: dict) -> dict:
-        return self.add({"update_type": "bot_started", "timestamp": now_ms(), "chat_id": chat_id, "user": user})
+        return self.service("bot_started", chat_id, user, user_locale="ru")
+
+    def callback(self, message_update: dict, user: dict | None = None, payload: str = "yes") -> dict:
+        """A person pressed a button under the bot's message."""
+        user = user or self.user(5550002, "Мария", "Иванова")
+        return self.add({"update_type": "message_callback", "timestamp": now_ms(), "user_locale": "ru",
+                         "callback": {"timestamp": now_ms(), "callback_id": f"cb{next(self._ids)}", "user": user,
+                                      "payload": payload},
+                         "message": message_update["message"]})
 
     # -- webhook pusher -------------------------------------------------------
     def push(self, url: str, update: dict, secret: str | None = None, *, timeout: float = 10.0) -> httpx.Response:
@@ -192,7 +256,7 @@ class FakeMax(FakeServer):
             while position < len(self.updates) and len(picked) < limit:
                 update = self.updates[position]
                 position += 1
-                if types is None or update["update_type"] in types:
+                if types is None or (isinstance(update, dict) and update.get("update_type") in types):
                     picked.append(update)
         return json_response({"updates": picked, "marker": position}, truncated=truncated)
 
@@ -228,7 +292,7 @@ class FakeMax(FakeServer):
         self.sent_comments.append({"post_mid": post_mid, **body})
         message = self._message(self.user(self.bot_user_id, "Бот", None, is_bot=True),
                                 {"chat_id": self.channel_id, "chat_type": "channel", "post_id": post_mid}, text)
-        message.pop("url")
+        message.pop("url", None)
         return json_response({"message": message}, truncated=truncated)
 
     def _send_message(self, request: Request, truncated: bool) -> Response:
