@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_SECRET_SENTINEL = "change-me"  # a production start refuses to run with it
@@ -58,8 +59,21 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("DESK_TIMEZONE", "Asia/Yakutsk"),
         "LANGUAGES": ["ru", "en"],
         "QUEUE_PAGE_SIZE": int(env.get("QUEUE_PAGE_SIZE", "50")),
+        # Wrong passwords for one e-mail (from browsers without its device cookie) within
+        # LOGIN_FAILURE_WINDOW_SECONDS lock it for such browsers for LOGIN_LOCK_SECONDS.
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_SECONDS": int(env.get("LOGIN_LOCK_SECONDS", "300")),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS", "900")),
+        # Wrong passwords from one client address (any e-mail) before it gets 429.
+        "LOGIN_CLIENT_MAX_FAILURES": int(env.get("LOGIN_CLIENT_MAX_FAILURES", "20")),
+        "LOGIN_CLIENT_WINDOW_SECONDS": int(env.get("LOGIN_CLIENT_WINDOW_SECONDS", "900")),
+        # A browser that logged in successfully keeps a signed device cookie this long; with
+        # it, its owner is not held by the locks an attacker triggers.
+        "LOGIN_DEVICE_COOKIE_DAYS": int(env.get("LOGIN_DEVICE_COOKIE_DAYS", "180")),
+        # A server-side session without "remember me" ends after this; with it, after
+        # REMEMBER_COOKIE_DURATION (the remember-me cookie lives as long).
+        "SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_LIFETIME_HOURS", "12"))),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_COOKIE_DAYS", "14"))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),

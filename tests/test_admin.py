@@ -1,11 +1,13 @@
 """Administration pages: real form posts with CSRF, admin-only access, write-only secrets."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import g
 
 from desk.extensions import db
-from desk.models import Account, ApiToken, Category, Department, User
+from desk.models import Account, ApiToken, Category, Department, User, utcnow
 
 from .conftest import csrf_from, login
 
@@ -243,6 +245,29 @@ def test_issue_token_shown_once_then_revoke(client, admin, make):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked
+
+
+def test_issue_a_token_with_an_expiry_and_see_it_expire_in_the_list(client, admin, make):
+    user = make.user("operator", email="bot@city.test")
+    html, _ = page(client, "/admin/tokens")
+    assert "Срок действия" in html and "Бессрочно (до отзыва)" in html
+    response = post_form(client, "/admin/tokens", {"user": user.id, "name": "на месяц", "expires_in": "30"})
+    assert response.status_code == 200
+    token = db.session.scalars(db.select(ApiToken)).one()
+    assert timedelta(days=29) < token.expires_at - utcnow() <= timedelta(days=30)
+    assert post_form(client, "/admin/tokens", {"user": user.id, "name": "навсегда", "expires_in": "0"}
+                     ).status_code == 200
+    forever = db.session.scalars(db.select(ApiToken).where(ApiToken.name == "навсегда")).one()
+    assert forever.expires_at is None
+    assert post_form(client, "/admin/tokens", {"user": user.id, "expires_in": "1000000"}).status_code == 422
+
+    token.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    listing, _ = page(client, "/admin/tokens")
+    row = listing.split(f'data-token-id="{token.id}"')[1].split("</tr>")[0]
+    assert "истёк" in row
+    forever_row = listing.split(f'data-token-id="{forever.id}"')[1].split("</tr>")[0]
+    assert "бессрочно" in forever_row and "активен" in forever_row
 
 
 def test_admin_pages_are_in_russian_by_default(client, admin):

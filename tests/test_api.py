@@ -130,6 +130,33 @@ def test_last_used_at_is_written_at_most_once_a_minute(client, make):
     assert token.last_used_at > stale
 
 
+def test_an_expired_token_is_refused_with_a_clear_401(client, make):
+    user = make.user(Role.OPERATOR)
+    ticket = make.ticket()
+    token, plain = ApiToken.issue(user, "for a week", expires_at=utcnow() + timedelta(days=7))
+    db.session.add(token)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.get(f"/api/v1/tickets/{ticket.id}", headers=headers).status_code == 200
+
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    body = assert_error(client.get(f"/api/v1/tickets/{ticket.id}", headers=headers), 401)
+    assert body["error"] == "unauthorized" and "expired" in body["message"]
+
+
+def test_cli_token_with_an_expiry(app, client, make):
+    make.user(Role.MANAGER, email="boss@city.test")
+    result = app.test_cli_runner().invoke(args=["tokens", "create", "--user", "boss@city.test",
+                                                "--expires-in-days", "30"])
+    assert result.exit_code == 0, result.output
+    stored = db.session.scalars(db.select(ApiToken)).one()
+    assert timedelta(days=29) < stored.expires_at - utcnow() <= timedelta(days=30)
+    refused = app.test_cli_runner().invoke(args=["tokens", "create", "--user", "boss@city.test",
+                                                 "--expires-in-days", "0"])
+    assert refused.exit_code != 0
+
+
 def test_cli_token_works_on_the_api(app, client, make):
     user = make.user(Role.MANAGER, email="boss@city.test")
     ticket = make.ticket()

@@ -75,12 +75,19 @@ class CategoryForm(FlaskForm):
         self.default_department.choices = department_choices()
 
 
+# How long a new API token is valid, in days (0: until revoked).
+TOKEN_LIFETIMES = [(7, _l("7 days")), (30, _l("30 days")), (90, _l("90 days")), (365, _l("1 year")),
+                   (0, _l("Until revoked"))]
+
+
 class TokenForm(FlaskForm):
     user = SelectField(_l("User"), coerce=int, choices=[])
     name = StringField(_l("What the token is for"), validators=[Length(max=100)])
+    expires_in = SelectField(_l("Valid for"), coerce=int, default=90, choices=[])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.expires_in.choices = list(TOKEN_LIFETIMES)
         users = db.session.scalars(
             db.select(User).where(User.is_active_user.is_(True)).order_by(User.email)
         ).all()

@@ -6,13 +6,15 @@ show the message next to that field.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 
+from ..auth.passwords import change_password, password_problem
+from ..auth.sessions import end_all_sessions
 from ..extensions import db
-from ..models import Account, ApiToken, Category, Department, Direction, Role, User
+from ..models import Account, ApiToken, Category, Department, Direction, Role, User, utcnow
 from .platforms import CREDENTIALS, SETTINGS
-
-MIN_PASSWORD = 8
 
 
 class AdminError(ValueError):
@@ -43,8 +45,8 @@ def _check_user(email: str, role: str, department: Department | None, user: User
 
 
 def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise AdminError("password", _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD))
+    if problem := password_problem(password):
+        raise AdminError("password", problem)
 
 
 def create_user(email: str, name: str, role: str, department: Department | None,
@@ -70,19 +72,31 @@ def update_user(user: User, email: str, name: str, role: str, department: Depart
     return user
 
 
-def reset_password(user: User, password: str) -> User:
+def _own_session(user: User, actor: User | None) -> int | None:
+    """The administrator's own browser stays logged in when they act on themselves."""
+    return actor.session_id if actor is not None and actor.id == user.id else None
+
+
+def reset_password(user: User, password: str, actor: User | None = None) -> User:
+    """Set a new password; every session of the user ends and the login lock is lifted."""
     _check_password(password)
-    user.set_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.flush()
+    change_password(user, password, keep_session=_own_session(user, actor))
     return user
+
+
+def end_sessions(user: User, actor: User | None = None) -> int:
+    """Log the user out of every browser (remember-me cookies included); returns how many."""
+    ended = end_all_sessions(user, keep=_own_session(user, actor))
+    db.session.flush()
+    return ended
 
 
 def set_user_active(user: User, active: bool, actor: User) -> None:
     if not active and user.id == actor.id:
         raise AdminError("is_active", _l("You cannot deactivate yourself."))
     user.is_active_user = active
+    if not active:
+        end_all_sessions(user)
     db.session.flush()
 
 
@@ -189,11 +203,15 @@ def save_account(account: Account | None, platform: str, name: str, link: str, d
 
 # --- API tokens ----------------------------------------------------------------------
 
-def issue_token(user: User, name: str) -> str:
-    """Issue a token for ``user``; returns the plain token, to be shown once."""
+def issue_token(user: User, name: str, expires_in_days: int | None = None) -> str:
+    """Issue a token for ``user`` (valid for ``expires_in_days``, or until revoked when
+    None or 0); returns the plain token, to be shown once."""
     if not user.is_active_user:
         raise AdminError("user", _l("The user is deactivated."))
-    token, plain = ApiToken.issue(user, (name or "").strip()[:100])
+    if expires_in_days is not None and not 0 <= expires_in_days <= 3650:
+        raise AdminError("expires_in", _l("Choose how long the token is valid."))
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token, plain = ApiToken.issue(user, (name or "").strip()[:100], expires_at)
     db.session.add(token)
     db.session.flush()
     return plain

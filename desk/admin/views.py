@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.scope import restrict_blueprint
+from ..auth.sessions import session_rows
 from ..extensions import db
-from ..models import Account, ApiToken, Category, Department, Role, User
+from ..models import Account, ApiToken, Category, Department, Role, User, utcnow
 from . import services
 from .forms import (
     NONE,
@@ -93,7 +94,7 @@ def index():
 @bp.route("/users")
 def users():
     rows = db.session.scalars(db.select(User).order_by(User.is_active_user.desc(), User.email)).all()
-    return render_template("admin/users.html", users=rows, action=ActionForm())
+    return render_template("admin/users.html", users=rows, action=ActionForm(), now=utcnow())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -116,23 +117,38 @@ def user_edit(user_id: int):
                        department_of(form.department), form.locale.data,
                        message=lambda _u: _("Changes saved."), endpoint="admin.users"):
         return done
-    return render_template("admin/user_form.html", form=form, user=user,
-                           password_form=PasswordForm(formdata=None), action=ActionForm()), _status()
+    return _user_page(form, user, PasswordForm(formdata=None)), _status()
+
+
+def _user_page(form: UserForm, user: User, password_form: PasswordForm) -> str:
+    return render_template("admin/user_form.html", form=form, user=user, password_form=password_form,
+                           action=ActionForm(), sessions=session_rows(user))
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 def user_password(user_id: int):
     user = _get_or_404(User, user_id)
     form = PasswordForm()
-    if form.validate_on_submit() and _apply(form, services.reset_password, user, form.password.data) is not None:
+    if form.validate_on_submit() and _apply(form, services.reset_password, user, form.password.data,
+                                            current_user) is not None:
         db.session.commit()
-        flash(_("The password of %(email)s is changed.", email=user.email), "success")
+        flash(_("The password of %(email)s is changed; their sessions are ended.", email=user.email), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
     edit = UserForm(obj=user, formdata=None)
     edit.department.data = user.department_id or NONE
     edit.locale.data = user.locale or ""
-    return render_template("admin/user_form.html", form=edit, user=user, password_form=form,
-                           action=ActionForm()), 422
+    return _user_page(edit, user, form), 422
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+def user_sessions_end(user_id: int):
+    user = _get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ended = services.end_sessions(user, current_user)
+    db.session.commit()
+    flash(_("%(email)s is logged out everywhere (sessions ended: %(n)s).", email=user.email, n=ended), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -265,12 +281,13 @@ def tokens():
     plain = None
     if form.validate_on_submit():
         user = _get_or_404(User, form.user.data)
-        plain = _apply(form, services.issue_token, user, form.name.data)
+        plain = _apply(form, services.issue_token, user, form.name.data, form.expires_in.data)
         if plain is not None:
             db.session.commit()
     rows = db.session.scalars(db.select(ApiToken).order_by(ApiToken.revoked, ApiToken.id.desc())).all()
     # The plain token is in this response only: it is not stored and not flashed.
-    html = render_template("admin/tokens.html", form=form, tokens=rows, plain=plain, action=ActionForm())
+    html = render_template("admin/tokens.html", form=form, tokens=rows, plain=plain, action=ActionForm(),
+                           now=utcnow())
     status = 200 if plain or request.method == "GET" else 422
     return html, status, {"Cache-Control": "no-store"}
 

@@ -31,16 +31,19 @@ def _bearer_token() -> str:
 
 
 def authenticate_token(plain: str) -> User:
-    """The active user owning a valid (unrevoked) token, or a 401 ApiError."""
+    """The active user owning a valid (unrevoked, unexpired) token, or a 401 ApiError."""
     token = db.session.scalars(
         db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
     ).first()
     if token is None or token.revoked:
         raise _unauthorized("the token is unknown or revoked")
+    now = utcnow()
+    if token.is_expired(now):
+        raise _unauthorized(f"the token expired at {token.expires_at.isoformat(timespec='seconds')}; "
+                            "ask an administrator for a new one")
     user = token.user
     if user is None or not user.is_active_user:
         raise _unauthorized("the token's user is deactivated")
-    now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         # Bookkeeping of its own: kept even if the request later fails.

@@ -208,7 +208,7 @@ LIST_PARAMETERS = [
 ]
 
 COMMON_ERRORS = {
-    "401": _error("Missing, unknown or revoked token, or a deactivated user."),
+    "401": _error("Missing, unknown, revoked or expired token, or a deactivated user."),
 }
 TICKET_ERRORS = {
     **COMMON_ERRORS,

@@ -5,8 +5,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from datetime import timedelta
+
 from ..extensions import db
-from ..models import ApiToken, Department, Role, User
+from ..models import ApiToken, Department, Role, User, utcnow
+from .passwords import MIN_PASSWORD, change_password, password_problem
 
 users_cli = AppGroup("users", help="Manage the people who log in.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
@@ -27,8 +30,8 @@ def create_user(email: str, password: str, role: str, department: str | None, na
             raise click.UsageError(f"no department named {department!r}")
     if role == Role.DEPARTMENT_HEAD.value and dept is None:
         raise click.UsageError("a department_head needs --department")
-    if len(password) < 8:
-        raise click.UsageError("the password must have at least 8 characters")
+    if password_problem(password):
+        raise click.UsageError(f"the password must have at least {MIN_PASSWORD} characters")
     email = email.strip().lower()
     user = db.session.scalars(db.select(User).where(User.email == email)).first()
     created = user is None
@@ -38,7 +41,10 @@ def create_user(email: str, password: str, role: str, department: str | None, na
     user.name = name or user.name or email.split("@")[0]
     user.role = role
     user.department = dept
-    user.set_password(password)
+    if created:
+        user.set_password(password)
+    else:
+        change_password(user, password)  # a new password logs the user out everywhere
     db.session.commit()
     click.echo(f"{'created' if created else 'updated'} user {user.email} ({user.role})")
 
@@ -46,12 +52,15 @@ def create_user(email: str, password: str, role: str, department: str | None, na
 @tokens_cli.command("create")
 @click.option("--user", "email", required=True, help="E-mail of the token's owner.")
 @click.option("--name", default="cli")
-def create_token(email: str, name: str) -> None:
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Days the token stays valid (default: until revoked).")
+def create_token(email: str, name: str, expires_in_days: int | None) -> None:
     """Issue an API token and print it once."""
     user = db.session.scalars(db.select(User).where(User.email == email.strip().lower())).first()
     if user is None:
         raise click.UsageError(f"no user {email!r}")
-    token, plain = ApiToken.issue(user, name)
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token, plain = ApiToken.issue(user, name, expires_at)
     db.session.add(token)
     db.session.commit()
     click.echo(plain)

@@ -1,13 +1,17 @@
-"""Flask-Login wiring and the login throttle."""
+"""Flask-Login wiring and the password check with its throttle."""
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.security import check_password_hash
 
 from ..extensions import db
 from ..models import User, utcnow
+from . import devices, throttle
+from .sessions import load_session_user
 
 
 def init_login(app: Flask, login_manager) -> None:
@@ -16,49 +20,73 @@ def init_login(app: Flask, login_manager) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    # The session cookie and the remember-me cookie carry a server-side session's token.
+    login_manager.user_loader(load_session_user)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from ..notify.services import preload_unread, unread_count_column
-
-        if not user_id.isdigit():
-            return None
-        # The bell's unread count comes with the user: one round trip instead of two on
-        # every page.
-        row = db.session.execute(
-            db.select(User, unread_count_column(User.id)).where(User.id == int(user_id))).first()
-        if row is None or not row[0].is_active_user:
-            return None
-        preload_unread(row[0].id, row[1] or 0)
-        return row[0]
+    @app.before_request
+    def _load_user_first():
+        # Load the user before any view runs: the loader may record activity on its own
+        # connection, which must not wait for a write lock this request would hold later.
+        if request.endpoint != "static":
+            current_user._get_current_object()
 
 
 class LoginRefused(Exception):
-    """Wrong e-mail or password, an inactive user, or a locked account."""
+    """Wrong e-mail or password, an inactive user, or a locked e-mail: one answer for all,
+    so that none of them can be told apart."""
 
 
-def authenticate(email: str, password: str) -> User:
-    """Check credentials; after LOGIN_MAX_FAILURES failures the account locks for
-    LOGIN_LOCK_SECONDS, during which even the right password is refused. Commits the
-    counters itself so a failed attempt is never rolled back."""
+class LoginThrottled(Exception):
+    """Too many failures from this client address."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made like a real user's (the configured method), checked for unknown e-mails
+    so that they cost the same time as known ones."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") or "default"
+    if method not in _dummy_hashes:
+        probe = User()
+        probe.set_password(secrets.token_urlsafe(16))
+        _dummy_hashes[method] = probe.password_hash
+    return _dummy_hashes[method]
+
+
+def authenticate(email: str, password: str, client: str) -> User:
+    """Check credentials from ``client`` (an address). Raises :class:`LoginThrottled`
+    (the address has failed too often) or :class:`LoginRefused`.
+
+    Known and unknown e-mails take the same path: one user query, one password hash with
+    the configured method, the same Redis counters and the same UPDATE (matching no row for
+    an unknown e-mail). Failures are committed here; on success the caller commits.
+    """
     email = (email or "").strip().lower()
     user = db.session.scalars(db.select(User).where(db.func.lower(User.email) == email)).first()
-    now = utcnow()
-    if user is None:
-        # Same work as a real check, so timing does not reveal which e-mails exist.
-        User(password_hash="scrypt:32768:8:1$x$" + "0" * 128).check_password(password or "")
-        raise LoginRefused()
-    if user.locked_until and user.locked_until > now:
-        raise LoginRefused()
-    if not user.is_active_user or not user.check_password(password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCK_SECONDS"])
-            user.failed_logins = 0
-        db.session.commit()
-        raise LoginRefused()
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    nonce = devices.trusted_nonce(user.id) if user is not None else None
+    if nonce is not None and throttle.device_locked(nonce):
+        nonce = None
+    if nonce is None and (wait := throttle.client_retry_after(client)):
+        raise LoginThrottled(wait)
+    locked = nonce is None and throttle.account_locked(email)
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password or "")
+    if matches and user is not None and user.is_active_user and not locked:
+        if nonce is None:
+            throttle.forget_failures(email)
+        user.last_login_at = utcnow()
+        return user
+    if locked:
+        # Attempts against a lock are not counted for the e-mail: the lock stays bounded.
+        throttle.record_client_failure(client)
+    elif nonce is not None:
+        throttle.record_device_failure(nonce)
+    elif (until := throttle.record_untrusted_failure(email, client)) is not None:
+        db.session.execute(db.update(User).where(db.func.lower(User.email) == email)
+                           .values(locked_until=until).execution_options(synchronize_session=False))
     db.session.commit()
-    return user
+    raise LoginRefused()

@@ -20,9 +20,10 @@ from .types import (
     utcnow,
 )
 from .users import ApiToken, User
+from .sessions import UserSession
 
 __all__ = [
     "Account", "ApiToken", "CollectorState", "DeadLetter", "WebhookDelivery", "Category", "Department", "Direction", "JOINABLE_STATUSES",
     "Message", "MessageDirection", "MessageRevision", "Note", "OPEN_STATUSES", "Platform",
-    "Post", "Priority", "Role", "Ticket", "TicketEvent", "TicketStatus", "User", "utcnow",
+    "Post", "Priority", "Role", "Ticket", "TicketEvent", "TicketStatus", "User", "UserSession", "utcnow",
 ]

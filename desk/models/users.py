@@ -31,12 +31,19 @@ class User(UserMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_active_user: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
-    failed_logins: Mapped[int] = mapped_column(default=0)
+    # For the administrator's eyes: until when new browsers were last refused after too
+    # many wrong passwords. The lock itself lives in Redis (desk.auth.throttle), keyed by
+    # the e-mail, so unknown e-mails are locked the same way.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department = relationship("Department", back_populates="members", foreign_keys=[department_id])
+
+    # Set by desk.auth.sessions when this object is loaded for (or logged in as) one
+    # server-side session; not a column.
+    session_token = None
+    session_id = None
 
     def set_password(self, password: str) -> None:
         # Tests configure a cheap method; production keeps Werkzeug's default (scrypt).
@@ -49,6 +56,18 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_user
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the token of
+        one server-side session, never the user id (which would outlive a logout)."""
+        if not self.session_token:
+            raise RuntimeError("start a session with desk.auth.sessions.start_session first")
+        return self.session_token
+
+    # UserMixin compares get_id(); a user is the same user whichever session loaded it.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     @property
     def role_enum(self) -> Role:
@@ -77,15 +96,19 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: never
 
     user = relationship("User")
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
 
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str = "", expires_at: datetime | None = None) -> tuple["ApiToken", str]:
         """Create a token row; returns it and the plain token (shown once)."""
         plain = "dsk_" + secrets.token_urlsafe(32)
-        return cls(user=user, name=name, token_hash=cls.hash(plain)), plain
+        return cls(user=user, name=name, token_hash=cls.hash(plain), expires_at=expires_at), plain
