@@ -11,6 +11,7 @@ from desk.channels.errors import PermanentError
 from desk.channels.max import MaxClient
 from desk.extensions import db
 from desk.models import CollectorState, DeadLetter, Message, Post, Ticket, WebhookDelivery
+from desk.models.replies import Reply, ReplyDelivery
 from tests.collect_helpers import all_rows, drain_queue, no_sleep, poll_through_faults
 from tests.fakes.max import BOT_USER_ID, FakeMax
 from workers.collectors import max as max_collector
@@ -224,3 +225,68 @@ def test_a_rejected_token_is_reported_without_showing_it(fake, make, caplog):
     state = db.session.scalars(db.select(CollectorState)).one()
     assert "verify.token" in state.last_error
     assert wrong not in state.last_error and wrong not in caplog.text
+
+
+# -- real variety: anonymous comments, media, forwards, service updates -----------------------
+
+def test_the_fakes_variety_lands_as_residents_would_read_it(fake, account):
+    post = fake.channel_post("Опрос: где поставить новую площадку?")
+    anonymous = fake.comment(post, "Во дворе Кирова, 12", anonymous=True)
+    photo = fake.comment(post, None, fake.user(5550010, "Олег", None), attachments=[fake.attachment("image")])
+    original = fake.chat_message(-600200, "Завтра отключат воду с 10 до 14", fake.user(5550011, "Нина", None))
+    bare_forward = fake.forward(-600100, original)
+    fake.chat_message(-600100, None, fake.user(BOT_USER_ID, "Бот", None, is_bot=True),
+                      attachments=[fake.attachment("inline_keyboard"), fake.attachment("image")])
+    fake.callback(original)
+    fake.service("bot_added", -600100, is_channel=False)
+
+    counts = poll_account(account.id, sleep=no_sleep)
+
+    first = message_by(anonymous["message"]["body"]["mid"])
+    assert first.text == "Во дворе Кирова, 12" and first.author_name == "" and first.author_external_id is None
+    assert first.post_id is not None  # an anonymous comment is a resident's, on the city's post
+    assert message_by(photo["message"]["body"]["mid"]).text == "[фото]"
+    forwarded = db.session.scalars(db.select(Message).where(Message.thread_ref == "chat:-600100")).one()
+    assert forwarded.text == "[пересланное сообщение] Завтра отключат воду с 10 до 14"
+    assert forwarded.author_name == "Мария Иванова"
+    assert counts.dead == 0 and len(all_rows(Ticket)) == 4  # + the original message in its own chat
+
+
+def test_a_comment_without_sender_is_the_desks_own_only_when_the_outbox_posted_it(fake, account):
+    post = fake.channel_post()
+    resident = fake.comment(post, "Когда починят фонарь?")
+    poll_account(account.id, sleep=no_sleep)
+    ticket = db.session.scalars(db.select(Ticket)).one()
+    reply = Reply(ticket_id=ticket.id, text="Починим в пятницу", state="approved")
+    db.session.add(reply)
+    db.session.flush()
+    resident_mid = resident["message"]["body"]["mid"]
+    db.session.add(ReplyDelivery(reply_id=reply.id, ticket_id=ticket.id, account_id=account.id, platform="max",
+                                 thread_ref=post["message"]["body"]["mid"], target_external_id=resident_mid,
+                                 outbox_key="k-1", text="Починим в пятницу", state="sent",
+                                 external_id="mid.desk-reply-1"))
+    db.session.commit()
+    echo = {"update_type": "comment_created", "timestamp": 1767225800000, "message": {
+        "recipient": {"chat_id": CHANNEL, "chat_type": "channel", "post_id": post["message"]["body"]["mid"]},
+        "timestamp": 1767225800000, "link": {"type": "reply", "message": {"mid": resident_mid, "seq": 1}},
+        "body": {"mid": "mid.desk-reply-1", "seq": 2, "text": "Починим в пятницу"}}}
+    fake.add(echo)
+    fake.add(dict(echo, message=dict(echo["message"], body={"mid": "mid.resident-2", "seq": 3,
+                                                             "text": "Спасибо, ждём"})))
+    counts = poll_account(account.id, sleep=no_sleep)
+    assert counts.skip_reasons == {"own comment": 1}
+    assert [m.text for m in all_rows(Message)] == ["Когда починят фонарь?", "Спасибо, ждём"]
+
+
+@pytest.mark.parametrize("body", ['"строка"', "[1, 2]", "42", "null", '{"message": "x"}',
+                                  '{"update_type": "message_created", "message": {"body": "Нет воды"}}',
+                                  '{"update_type": "message_created", "message": {"body": [{"mid": 1}]}}',
+                                  '{"update_type": ["x"], "timestamp": {"a": 1}, "message_id": [1]}'])
+def test_the_webhook_answers_200_to_any_json_and_files_what_it_cannot_read(fake, account, client, body):
+    answer = client.post(f"/hooks/max/{account.id}", data=body, content_type="application/json",
+                         headers={"X-Max-Bot-Api-Secret": SECRET})
+    assert answer.status_code == 200
+    drain_queue()
+    db.session.expire_all()
+    assert all_rows(Message) == []
+    assert len(all_rows(DeadLetter)) == 1 and all(d.processed_at for d in all_rows(WebhookDelivery))

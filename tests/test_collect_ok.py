@@ -208,3 +208,50 @@ def test_a_rejected_signature_is_reported_without_the_secrets(fake, make, caplog
     assert "PARAM_SIGNATURE" in state.last_error
     for secret in ("wrong-app-secret", KEYS["access_token"]):
         assert secret not in state.last_error and secret not in caplog.text
+
+
+# -- authors' names ------------------------------------------------------------------------------
+
+def _calls(fake: FakeOk, method: str) -> list[dict]:
+    return [r.body for r in fake.requests if isinstance(r.body, dict) and r.body.get("method") == method]
+
+
+def test_unnamed_authors_are_resolved_once_per_batch_and_remembered(fake, account):
+    topic = fake.topic("Ремонт дорог")
+    fake.comment(topic, "Яма у дома 1", author_id="571000001", author_name="Анна Орлова")
+    fake.comment(topic, "Яма у дома 2", author_id="571000002", author_name="Борис Котов")
+    fake.comment(topic, "И у дома 3", author_id="571000001", author_name="Анна Орлова")
+    fake.comment(topic, "Спасибо", author_id="571000003", author_name="Вера Лис", name_in_comment=True)
+    poll_account(account.id, sleep=no_sleep)
+    names = {m.text: m.author_name for m in all_rows(Message)}
+    assert names == {"Яма у дома 1": "Анна Орлова", "Яма у дома 2": "Борис Котов", "И у дома 3": "Анна Орлова",
+                     "Спасибо": "Вера Лис"}
+    calls = _calls(fake, "users.getInfo")
+    assert [sorted(c["uids"].split(",")) for c in calls] == [["571000001", "571000002"]]
+    assert calls[0]["fields"] == "first_name,last_name,name"
+    fake.comment(topic, "Когда приедут?", author_id="571000002", author_name="Борис Котов")
+    poll_account(account.id, sleep=no_sleep)
+    assert len(_calls(fake, "users.getInfo")) == 1  # the name is cached
+    assert db.session.scalars(db.select(Message.author_name).where(Message.text == "Когда приедут?")).one() \
+        == "Борис Котов"
+
+
+def test_a_refused_name_lookup_still_stores_every_comment(fake, account):
+    fake.method_errors["users.getInfo"] = 10  # PERMISSION_DENIED
+    topic = fake.topic("Ремонт дорог")
+    fake.comment(topic, "Яма у дома 1", author_id="571000001", author_name="Анна Орлова")
+    counts = poll_account(account.id, sleep=no_sleep)
+    assert counts.created == 1 and counts.dead == 0
+    message = db.session.scalars(db.select(Message)).one()
+    assert message.text == "Яма у дома 1" and message.author_name == "" and message.author_external_id == "571000001"
+
+
+def test_fake_users_getinfo_is_signed_and_returns_the_fields_asked(fake):
+    fake.add_user("571000009", "Галина Петрова")
+    with client(fake) as ok:
+        assert ok.users_info(["571000009", "404"]) == [{"uid": "571000009", "first_name": "Галина",
+                                                       "last_name": "Петрова", "name": "Галина Петрова"}]
+    with client(fake, application_secret="wrong") as bad:
+        with pytest.raises(PermanentError) as exc:
+            bad.users_info(["571000009"])
+    assert exc.value.code == 104

@@ -14,11 +14,15 @@ from typing import Any, Mapping
 
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import DEFAULT_TIMEOUT, HttpTransport
+from .payload import from_ms
+
+__all__ = ["OkClient", "from_ms", "parse_date", "sign"]
 
 #: unknown, service unavailable, flood control: OK says try again later
 RETRYABLE_CODES = {1, 2, 8}
 COMMENT_FIELDS = ",".join(f"comment.{f}" for f in ("ID", "AUTHOR_ID", "AUTHOR_NAME", "TEXT", "DATE", "TYPE",
                                                    "REPLY_TO_ID", "REPLY_TO_COMMENT_ID"))
+USER_FIELDS = "first_name,last_name,name"
 #: OK's server clock, for the rare payload that has only a "date" string [G]
 MOSCOW = timezone(timedelta(hours=3))
 
@@ -35,20 +39,19 @@ def sign(params: Mapping[str, Any], access_token: str, application_secret: str) 
     return md5_hex("".join(pairs) + secret_key)
 
 
-def from_ms(value: int | str | None) -> datetime | None:
-    if value in (None, ""):
-        return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
-
-
-def parse_date(comment: Mapping[str, Any]) -> datetime:
-    """A comment's time: ``date_ms`` when present, else OK's "YYYY-MM-DD hh:mm:ss"."""
-    if comment.get("date_ms") not in (None, ""):
-        return from_ms(comment["date_ms"])
+def parse_date(comment: Mapping[str, Any]) -> datetime | None:
+    """A comment's time: ``date_ms`` (a number or a numeric string) when present, else
+    OK's "YYYY-MM-DD hh:mm:ss"; ``None`` when it has neither (the desk then uses the
+    time it read the comment). A value that is not a time raises ``ValueError``."""
+    moment = from_ms(comment.get("date_ms"))
+    if moment is not None:
+        return moment
     text = comment.get("date")
-    if not text:
-        raise ValueError("comment without date_ms or date")
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=MOSCOW).astimezone(timezone.utc)
+    if text in (None, ""):
+        return None
+    if not isinstance(text, str):
+        raise ValueError(f"comment date is not a string: {text!r}"[:200])
+    return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=MOSCOW).astimezone(timezone.utc)
 
 
 class OkClient:
@@ -113,3 +116,11 @@ class OkClient:
         if not isinstance(groups, list) or not groups:
             raise MalformedResponse("group.getInfo without the group", payload=str(body)[:2000])
         return groups[0]
+
+    def users_info(self, uids: list[str]) -> list[dict]:
+        """``users.getInfo`` for up to 100 users: ``uid``, ``first_name``, ``last_name``, ``name``."""
+        body = self.call("users.getInfo", uids=",".join(uids), fields=USER_FIELDS)
+        users = body.get("users") if isinstance(body, dict) else body
+        if not isinstance(users, list):
+            raise MalformedResponse("users.getInfo without a list of users", payload=str(body)[:2000])
+        return [user for user in users if isinstance(user, dict)]

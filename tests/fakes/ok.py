@@ -5,7 +5,10 @@
 of every parameter but ``access_token`` and ``sig`` + secret_key)``, UTF-8) and
 answers errors with HTTP 200 ``{"error_code", "error_msg", "error_data"}``. It
 serves ``mediatopic.getTopics`` (newest first), ``discussions.getComments`` with
-``anchor``/``direction``/``count`` paging and ``has_more``, and ``group.getInfo``.
+``anchor``/``direction``/``count`` paging and ``has_more``, ``users.getInfo`` and
+``group.getInfo``. Comments come as real ones do: without ``author_name`` (the name
+is in ``users.getInfo``), with attachments when given; :meth:`FakeOk.raw_comment`
+serves any payload verbatim.
 :meth:`FakeOk.push_message` delivers a Bot API MESSAGE_CREATED webhook.
 """
 from __future__ import annotations
@@ -69,6 +72,8 @@ class FakeOk(FakeServer):
         self.members_count = 10234
         self.topics: list[dict] = []  # oldest first
         self.comments: dict[str, list[dict]] = {}  # topic id -> comments, oldest first
+        self.users: dict[str, dict] = {}  # uid -> profile, for users.getInfo
+        self.method_errors: dict[str, int] = {}  # method -> OK error code it answers with
         self.sent_messages: list[dict] = []
         self._ids = itertools.count(1)
 
@@ -83,24 +88,60 @@ class FakeOk(FakeServer):
         return topic
 
     def comment(self, topic: dict, text: str, author_id: str = "571234567890", author_name: str = "Иван Петров",
-                *, reply_to: dict | None = None) -> dict:
+                *, reply_to: dict | None = None, name_in_comment: bool = False,
+                attachments: list[dict] | None = None) -> dict:
+        """A resident's comment. Like real OK it carries no ``author_name`` unless
+        ``name_in_comment``: the name is known to ``users.getInfo``."""
         seq = next(self._ids)
-        comment = {"id": base64.b64encode(f"{topic['id']}:{seq}".encode()).decode(), "_seq": seq,
-                   "author_id": author_id, "author_name": author_name, "text": text, "date_ms": now_ms(),
+        comment = {"id": base64.b64encode(f"{topic['id']}:{seq}".encode()).decode(),
+                   "author_id": author_id, "text": text, "date_ms": now_ms(),
                    "type": "ACTIVE_MESSAGE", "reply_to_id": reply_to["author_id"] if reply_to else None,
                    "reply_to_comment_id": reply_to["id"] if reply_to else None}
+        if name_in_comment:
+            comment["author_name"] = author_name
+        if attachments:
+            comment["attachments"] = attachments
+        self.add_user(author_id, author_name)
+        return self.raw_comment(topic, comment)
+
+    def raw_comment(self, topic: dict, comment: dict) -> dict:
+        """Put ``comment`` under ``topic`` exactly as given: discussions.getComments
+        returns it verbatim (real payloads, poison included)."""
         with self.lock:
-            self.comments[topic["id"]].append(comment)
+            self.comments[str(topic["id"])].append({**comment, "_seq": next(self._ids)})
         return comment
 
-    # -- Bot API webhook pusher -----------------------------------------------
-    def message_created(self, chat_id: str, text: str, user_id: str = "user:577777777777",
-                        name: str = "Мария Иванова") -> dict:
+    def raw_topic(self, topic: dict) -> dict:
+        """A topic exactly as given, newest in mediatopic.getTopics."""
+        with self.lock:
+            self.topics.append(topic)
+            self.comments.setdefault(str(topic["id"]), [])
+        return topic
+
+    def add_user(self, uid: str, name: str, *, first_name: str | None = None, last_name: str | None = None) -> None:
+        """A profile users.getInfo knows (``name`` split into first and last by default)."""
+        first, _, last = name.partition(" ")
+        self.users[str(uid)] = {"uid": str(uid), "first_name": first if first_name is None else first_name,
+                                "last_name": last if last_name is None else last_name, "name": name}
+
+    def attachment(self, kind: str) -> dict:
+        """A comment or Bot API attachment (PHOTO, MOVIE, STICKER; IMAGE, VIDEO, AUDIO, FILE, SHARE …)."""
         n = next(self._ids)
-        return {"webhookType": "MESSAGE_CREATED", "sender": {"user_id": user_id, "name": name},
-                "recipient": {"chat_id": chat_id},
-                "message": {"text": text, "seq": 98211023614189660 + n, "mid": f"mid:{chat_id[5:]}.{n:015x}"},
-                "timestamp": now_ms()}
+        return {"type": kind, "payload": {"id": str(900000 + n), "url": f"https://i.mycdn.me/i?r=fake{n}"}}
+
+    # -- Bot API webhook pusher -----------------------------------------------
+    def message_created(self, chat_id: str, text: str | None, user_id: str = "user:577777777777",
+                        name: str | None = "Мария Иванова", *, attachments: list[dict] | None = None) -> dict:
+        """A Bot API MESSAGE_CREATED body; ``name=None`` leaves the sender's name out."""
+        n = next(self._ids)
+        sender = {"user_id": user_id} if name is None else {"user_id": user_id, "name": name}
+        message: dict = {"seq": 98211023614189660 + n, "mid": f"mid:{chat_id[5:]}.{n:015x}"}
+        if text is not None:
+            message["text"] = text
+        if attachments:
+            message["attachments"] = attachments
+        return {"webhookType": "MESSAGE_CREATED", "sender": sender, "recipient": {"chat_id": chat_id},
+                "message": message, "timestamp": now_ms()}
 
     def push_message(self, url: str, payload: dict, *, timeout: float = 10.0) -> httpx.Response:
         """Deliver a Bot API webhook as OK does: a JSON POST, expecting 200 within 5 s."""
@@ -133,10 +174,14 @@ class FakeOk(FakeServer):
         if params.get("sig") != expected_sig(params, self.access_token, self.application_secret):
             return ok_error(104, "Invalid signature")
         method = params.get("method")
+        if method in self.method_errors:
+            return ok_error(self.method_errors[method], f"{method} refused")
         if method == "mediatopic.getTopics":
             return self._get_topics(params, truncated)
         if method == "discussions.getComments":
             return self._get_comments(params, truncated)
+        if method == "users.getInfo":
+            return self._users_info(params, truncated)
         if method == "group.getInfo":
             if params.get("uids") != self.group_id:
                 return json_response([], truncated=truncated)
@@ -182,6 +227,16 @@ class FakeOk(FakeServer):
         return json_response({"discussionId": params["discussionId"], "discussionType": "GROUP_TOPIC",
                               "anchor": new_anchor, "has_more": has_more, "comments": public},
                              truncated=truncated)
+
+    def _users_info(self, params: dict[str, str], truncated: bool) -> Response:
+        uids = [u for u in params.get("uids", "").split(",") if u]
+        if not uids or not params.get("fields"):
+            return ok_error(100, "uids and fields are required")
+        if len(uids) > 100:
+            return ok_error(100, "uids: at most 100")
+        fields = set(params["fields"].lower().split(",")) | {"uid"}
+        users = [{k: v for k, v in self.users[uid].items() if k in fields} for uid in uids if uid in self.users]
+        return json_response(users, truncated=truncated)
 
     def _bot_send(self, chat_id: str, request: Request) -> Response:
         if request.args.get("access_token") != self.bot_token:
