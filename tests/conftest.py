@@ -6,12 +6,17 @@ so each test starts from an empty database without paying for DDL.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import time
+import uuid
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,16 +30,11 @@ pytest_plugins = ["tests.plugins.live"]
 TEST_SECRET = "test-secret-key-" + "x" * 40
 
 
-def _worker_id() -> str:
-    # DESK_TEST_SLOT keeps parallel runs on one machine (several developers, CI) apart.
-    slot = os.environ.get("DESK_TEST_SLOT", "")
-    return slot + os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-
-
-def _postgres_url(base: str) -> str:
-    """A database of our own per xdist worker, created on first use."""
+def _postgres_url(base: str, slot: int) -> str:
+    """A database of this test process's own (named after its claimed slot), created on
+    first use."""
     url = make_url(base)
-    name = f"{url.database}_{_worker_id()}"
+    name = f"{url.database}_slot{slot}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
@@ -45,21 +45,71 @@ def _postgres_url(base: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, test_slot) -> str:
     base = os.environ.get("TEST_DATABASE_URL")
     if base and base.startswith("postgresql"):
-        return _postgres_url(base)
+        return _postgres_url(base, test_slot)
     path = tmp_path_factory.mktemp("db") / "test.sqlite3"
     return f"sqlite:///{path}"
 
 
+REDIS_CLAIM = "desk-test:redis-db:{}"
+REDIS_CLAIM_SECONDS = 3 * 3600  # outlives any run; a crashed run's claim ends by itself
+
+
+def _claim_redis_db(base: str) -> int:
+    """A Redis database of this test process's own, for the whole session (its number
+    also names the process's PostgreSQL databases).
+
+    Every test starts with FLUSHDB: two runs (or xdist workers) sharing a database would
+    wipe each other's queues and fail at random. Each process claims a free database
+    (1–15; 0 is left to the desk itself) with SET NX in database 0 and releases it at
+    exit. ``DESK_TEST_REDIS_DB`` pins one (plus the xdist worker number) instead, and
+    marks it taken for the others.
+    """
+    conn = Redis.from_url(f"{base.rstrip('/')}/0")
+    token = f"{os.getpid()}:{uuid.uuid4().hex}"
+    pinned = os.environ.get("DESK_TEST_REDIS_DB")
+    if pinned:
+        worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or "0")
+        index = (int(pinned) + worker) % 16
+        conn.set(REDIS_CLAIM.format(index), token, ex=REDIS_CLAIM_SECONDS)
+    else:
+        index = _first_free_db(conn, token)
+    atexit.register(_release_redis_db, conn, index, token)
+    return index
+
+
+def _first_free_db(conn: Redis, token: str) -> int:
+    for _ in range(600):
+        for index in range(15, 0, -1):
+            if conn.set(REDIS_CLAIM.format(index), token, nx=True, ex=REDIS_CLAIM_SECONDS):
+                return index
+        time.sleep(1)  # every database is in use by other runs: wait for one
+    raise RuntimeError("no free Redis database for the tests (all 15 are claimed)")
+
+
+def _release_redis_db(conn: Redis, index: int, token: str) -> None:
+    try:
+        if conn.get(REDIS_CLAIM.format(index)) == token.encode():
+            conn.delete(REDIS_CLAIM.format(index))
+    except RedisError:
+        pass
+
+
+TEST_REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-    worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "gw0")) or "0")
-    if os.environ.get("DESK_TEST_REDIS_DB"):
-        return f"{base.rstrip('/')}/{(int(os.environ['DESK_TEST_REDIS_DB']) + worker) % 16}"
-    return f"{base.rstrip('/')}/{1 + worker % 15}"  # db 0 is left to the desk itself
+def test_slot() -> int:
+    """This test process's own number (1–15): its Redis database, and the name of its
+    PostgreSQL databases, so parallel runs and xdist workers never share state."""
+    return _claim_redis_db(TEST_REDIS_BASE)
+
+
+@pytest.fixture(scope="session")
+def redis_url(test_slot) -> str:
+    return f"{TEST_REDIS_BASE}/{test_slot}"
 
 
 @pytest.fixture(scope="session")

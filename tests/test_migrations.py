@@ -16,13 +16,13 @@ from desk.extensions import db
 
 
 @pytest.fixture
-def empty_database_url(tmp_path):
+def empty_database_url(tmp_path, test_slot):
     base = os.environ.get("TEST_DATABASE_URL")
     if not (base and base.startswith("postgresql")):
         yield f"sqlite:///{tmp_path}/migrated.sqlite3"
         return
     url = make_url(base)
-    name = f"{url.database}_mig_{os.environ.get('DESK_TEST_SLOT', '')}{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
+    name = f"{url.database}_mig_slot{test_slot}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
