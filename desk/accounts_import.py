@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .extensions import db
+from .links import http_url
 from .models import Account, Department, Direction
 
 NETWORKS = ("telegram", "vk", "max", "ok")
@@ -201,6 +202,11 @@ def import_row(row: dict) -> tuple[str, Account]:
         if key not in TOP_FIELDS and key not in NETWORKS:
             raise RowError(key, "unknown column")
     department = _department(row.get("department"))
+    link = None
+    if not _empty(row.get("link")):
+        link = http_url(str(row["link"]))
+        if link is None:
+            raise RowError("link", "must be an http:// or https:// address")
     settings, credentials = _network_fields(platform, row.get(platform))
     account = db.session.scalars(db.select(Account).where(Account.platform == platform,
                                                           Account.name == name)).first()
@@ -215,8 +221,8 @@ def import_row(row: dict) -> tuple[str, Account]:
     account.direction = direction
     if department is not None:
         account.department = department
-    if not _empty(row.get("link")):
-        account.link = str(row["link"]).strip()[:500]
+    if link is not None:
+        account.link = link
     elif not account.link and platform == "telegram" and settings.get("username"):
         account.link = f"https://t.me/{settings['username']}"
     account.settings = {**(account.settings or {}), **settings}

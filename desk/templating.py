@@ -87,8 +87,10 @@ def install_cached_gettext(app: Flask) -> None:
 
 def init_templates(app: Flask) -> None:
     from .errors import init_errors
+    from .links import init_links
 
     init_errors(app)
+    init_links(app)
     install_cached_gettext(app)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["duration"] = duration_short

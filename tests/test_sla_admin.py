@@ -121,6 +121,7 @@ def test_calendar_import_shows_differences_and_asks(app, tmp_path):
 def test_bell_counts_unread_and_the_page_marks_them_read(make, login_as, client):
     user = make.user(Role.DEPARTMENT_HEAD, department=make.department())
     ticket = make.ticket()
+    ticket.department_id = user.department_id  # a head's notices are about the department's tickets
     db.session.add_all([Notification(user_id=user.id, ticket_id=ticket.id, kind="resolution_warning", level=1,
                                      text="Скоро срок"),
                         Notification(user_id=user.id, ticket_id=ticket.id, kind="resolution_breach", level=2,

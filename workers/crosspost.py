@@ -27,6 +27,7 @@ from desk.channels.max import MaxClient
 from desk.channels.telegram import TelegramClient
 from desk.channels.vk import USER_RPS, VKClient
 from desk.extensions import db
+from desk.links import http_url
 from desk.models import utcnow
 from desk.models.announcements import AnnouncementDelivery
 from desk.models.replies import DeliveryState
@@ -101,7 +102,7 @@ def _max(delivery: AnnouncementDelivery, config: Mapping) -> tuple[list[Window],
         mid = (message.get("body") or {}).get("mid")
         if not mid:
             raise MalformedResponse("MAX answered without the posted message id")
-        return Published(str(mid), message.get("url") or "")
+        return Published(str(mid), http_url(message.get("url")) or "")
 
     return [Window(f"max:{secret_key(token)}", *MAX_PER_TOKEN)], call
 

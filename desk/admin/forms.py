@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from .. import labels
 from ..extensions import db
 from ..models import Department, Direction, Role, User
+from ..links import HttpUrl
 from .platforms import CREDENTIALS, SETTINGS
 
 NONE = 0  # the "no department" choice of a select
@@ -96,7 +97,7 @@ class TokenForm(FlaskForm):
 
 class _AccountBase(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
-    link = StringField(_l("Link"), validators=[Length(max=500)])
+    link = StringField(_l("Link"), validators=[Length(max=500), HttpUrl()])
     direction = SelectField(_l("Direction"), choices=[])
     department = SelectField(_l("Department"), coerce=int, choices=[])
     is_active = BooleanField(_l("Active"), default=True)

@@ -5,6 +5,9 @@ from datetime import datetime
 
 from flask import g, has_app_context
 
+from sqlalchemy.orm import selectinload
+
+from ..auth.scope import can_see_ticket
 from ..extensions import db
 from ..models import Ticket, User, utcnow
 from ..models.notifications import Notification
@@ -79,7 +82,14 @@ def unread_count(user: User) -> int:
 
 def recent(user: User, limit: int = 100) -> list[Notification]:
     return list(db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
+                                   .options(selectinload(Notification.ticket))
                                    .order_by(Notification.id.desc()).limit(limit)))
+
+
+def hidden_ids(user: User, notes: list[Notification]) -> set[int]:
+    """Notices about tickets ``user`` may no longer see (moved to another department):
+    the page shows them without the subject they quote and without a link."""
+    return {n.id for n in notes if n.ticket is not None and not can_see_ticket(user, n.ticket)}
 
 
 def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = None) -> int:

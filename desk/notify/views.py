@@ -18,7 +18,9 @@ class MarkReadForm(FlaskForm):
 @bp.route("/")
 @login_required
 def index():
-    return render_template("notify/index.html", notifications=services.recent(current_user), form=MarkReadForm())
+    notices = services.recent(current_user)
+    return render_template("notify/index.html", notifications=notices,
+                           hidden=services.hidden_ids(current_user, notices), form=MarkReadForm())
 
 
 @bp.route("/read", methods=["POST"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..extensions import db
+from ..links import http_url
 from ..models import Account, User, utcnow
 from ..models.announcements import Announcement, AnnouncementDelivery
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState
@@ -76,7 +77,8 @@ def move(delivery: AnnouncementDelivery, new: DeliveryState, reason: str | None 
 
 
 def mark_sent(delivery: AnnouncementDelivery, external_id: str, permalink: str = "") -> None:
-    delivery.external_id, delivery.permalink, delivery.sent_at = external_id[:160], permalink[:500], utcnow()
+    # A permalink comes from a network's answer or a person: only an http(s) one is kept.
+    delivery.external_id, delivery.permalink, delivery.sent_at = external_id[:160], http_url(permalink) or "", utcnow()
     move(delivery, D.SENT)
     delivery.last_error = None
 

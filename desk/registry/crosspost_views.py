@@ -48,9 +48,10 @@ def crosspost_status(announcement_id: int):
 
 def _delivery_action(delivery_id: int, operation) -> object:
     form = DeliveryActionForm()
-    if not form.validate_on_submit():
-        abort(400)
     delivery = db.session.get(AnnouncementDelivery, delivery_id) or abort(404)
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("registry.crosspost_status", announcement_id=delivery.announcement_id))
     try:
         operation(delivery, form)
     except crosspost.CrosspostError as exc:

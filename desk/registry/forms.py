@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import labels
+from ..links import HttpUrl
 from ..models import Direction, utcnow
 from .crosspost import PLATFORMS
 
@@ -46,4 +47,4 @@ class CrosspostForm(FlaskForm):
 class DeliveryActionForm(FlaskForm):
     """Resend or confirm one delivery (CSRF token; the link is optional)."""
 
-    permalink = StringField(_l("Link to the post"), validators=[Optional(), Length(max=500)])
+    permalink = StringField(_l("Link to the post"), validators=[Optional(), Length(max=500), HttpUrl()])

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..auth.scope import roles_required
 from ..extensions import db
+from ..links import http_url
 from ..models import Account, Role
 from ..models.replies import DeliveryState
 from . import publications
@@ -82,7 +83,7 @@ def qr_sheet():
 
 def _linked_account_or_404(account_id: int) -> Account:
     account = db.session.get(Account, account_id)
-    if account is None or not account.is_active or not account.link:
+    if account is None or not account.is_active or not http_url(account.link):
         abort(404)
     return account
 

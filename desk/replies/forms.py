@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, URL
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..links import HttpUrl
 
 TEXT_LIMIT = 16384
 
@@ -22,7 +24,7 @@ class SendBackForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    permalink = StringField(_l("Link of the posted comment"), validators=[Optional(), URL(), Length(max=500)])
+    permalink = StringField(_l("Link of the posted comment"), validators=[Optional(), Length(max=500), HttpUrl()])
 
 
 class ResendForm(FlaskForm):

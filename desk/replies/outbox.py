@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..extensions import db
+from ..links import http_url
 from ..models import Message, MessageDirection, User, utcnow
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, ReplyDelivery
 from ..sla.services import record_first_public_reply
@@ -61,7 +62,8 @@ def mark_posted(delivery: ReplyDelivery, external_id: str, *, actor: User | None
     """The reply is on the network: final state, the city's message, the SLA reaction."""
     at = at or utcnow()
     delivery.external_id = external_id[:160]
-    delivery.permalink = (permalink or delivery.permalink or "")[:500]
+    # Network answers and people give the link: only an http(s) one is kept.
+    delivery.permalink = http_url(permalink) or http_url(delivery.permalink) or ""
     delivery.sent_at = at
     delivery.last_error = None
     delivery.message = record_outbound(delivery, external_id, at, delivery.permalink)
@@ -113,7 +115,7 @@ def confirm_by_hand(delivery: ReplyDelivery, actor: User, permalink: str) -> Non
     if delivery.state not in (D.UNKNOWN.value, D.MANUAL.value):
         raise DeliveryError("only an unknown or hand-posted reply can be confirmed")
     permalink = (permalink or "").strip()
-    if delivery.state == D.MANUAL.value and not permalink:
+    if delivery.state == D.MANUAL.value and not http_url(permalink):
         raise DeliveryError("give the link of the posted comment")
     external_id = delivery.external_id or f"confirmed:{delivery.outbox_key}"
     mark_posted(delivery, external_id, actor=actor, permalink=permalink, kind="reply_marked_sent")

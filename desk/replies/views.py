@@ -160,10 +160,14 @@ def attention():
 
 
 def _delivery_in_scope(delivery_id: int) -> ReplyDelivery:
+    """The outbox row, if both the incident it answers and the resident thread it posts
+    to are the user's to see (a thread merged in from another department is not)."""
     delivery = db.session.get(ReplyDelivery, delivery_id)
     if delivery is None:
         abort(404)
     get_ticket_or_404(delivery.reply.ticket_id)
+    if delivery.ticket_id != delivery.reply.ticket_id:
+        get_ticket_or_404(delivery.ticket_id)
     return delivery
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
 from flask_babel import format_date, format_datetime, gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..links import public_url
 from ..models import Role, Ticket, User
 from ..templating import duration_short
 from .figures import Report, backlog, build_report
@@ -59,9 +59,8 @@ def compose(data: DigestData, now: datetime) -> tuple[str, str]:
     """Subject and plain text in the current locale (call under ``force_locale``)."""
     t, d, period = data.report.total, data.report.durations, data.report.filters.period
     span = f"{format_date(period.start, 'dd.MM.yyyy')} – {format_date(period.last_day, 'dd.MM.yyyy')}"
-    with current_app.test_request_context(base_url=current_app.config.get("DESK_PUBLIC_URL", "http://localhost")):
-        report_url = url_for("reports.index", _external=True, **data.report.filters.to_args())
-        card_urls = {tk.id: url_for("tickets.card", ticket_id=tk.id, _external=True) for tk in data.worst}
+    report_url = public_url("reports.index", **data.report.filters.to_args())
+    card_urls = {tk.id: public_url("tickets.card", ticket_id=tk.id) for tk in data.worst}
     lines = [
         _("SLA digest for the week %(span)s", span=span),
         "",

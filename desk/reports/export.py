@@ -5,9 +5,9 @@ PostgreSQL). CSV is produced by a generator while the rows are read. XLSX is wri
 by XlsxWriter in ``constant_memory`` mode (each row goes to disk as soon as the next
 starts) into an unlinked temporary file, which is then sent in chunks.
 
-Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or
-carriage return) are prefixed with an apostrophe; XLSX strings are always written as
-strings, never parsed as formulas.
+Text cells that a spreadsheet would run as a formula are neutralised by
+:mod:`desk.spreadsheets` (the rule every export shares); XLSX strings are always
+written as strings, never parsed as formulas.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-import xlsxwriter
 from flask import Response, stream_with_context
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ..spreadsheets import new_workbook, safe_cell
+
 CSV_FLUSH_ROWS = 500
 CHUNK = 64 * 1024
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -36,10 +36,6 @@ class Table:
     rows: Iterable[Sequence]  # str, int, float, bool, naive local datetime or None
 
 
-def safe_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def csv_cell(value) -> str:
     if value is None:
         return ""
@@ -49,7 +45,7 @@ def csv_cell(value) -> str:
         return "1" if value else "0"
     if isinstance(value, (int, float)):
         return str(value)
-    return safe_text(str(value))
+    return safe_cell(str(value))
 
 
 def _disposition(filename: str) -> str:
@@ -67,8 +63,8 @@ def csv_chunks(tables: Sequence[Table]) -> Iterator[str]:
         if len(tables) > 1:
             if index:
                 writer.writerow([])
-            writer.writerow([safe_text(table.title)])
-        writer.writerow([safe_text(str(h)) for h in table.headers])
+            writer.writerow([safe_cell(table.title)])
+        writer.writerow([safe_cell(str(h)) for h in table.headers])
         for count, row in enumerate(table.rows, 1):
             writer.writerow([csv_cell(v) for v in row])
             if count % CSV_FLUSH_ROWS == 0:
@@ -85,14 +81,14 @@ def csv_response(tables: Sequence[Table], filename: str) -> Response:
 
 
 def write_xlsx(path: str, tables: Sequence[Table]) -> None:
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path)})
+    workbook = new_workbook(path, constant_memory=True, tmpdir=os.path.dirname(path))
     try:
         bold = workbook.add_format({"bold": True})
         when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         for table in tables:
             sheet = workbook.add_worksheet(_sheet_name(table.title))
             for col, header in enumerate(table.headers):
-                sheet.write_string(0, col, safe_text(str(header)), bold)
+                sheet.write_string(0, col, safe_cell(str(header)), bold)
             for row_index, row in enumerate(table.rows, 1):
                 for col, value in enumerate(row):
                     _write(sheet, row_index, col, value, when)
@@ -110,7 +106,7 @@ def _write(sheet, row: int, col: int, value, when) -> None:
     elif isinstance(value, (int, float)):
         sheet.write_number(row, col, value)
     else:
-        sheet.write_string(row, col, safe_text(str(value)))
+        sheet.write_string(row, col, safe_cell(str(value)))
 
 
 def _sheet_name(title: str) -> str:

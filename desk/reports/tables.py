@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..labels import label
+from ..links import public_url
 from .drill import export_query
 from .export import Table
 from .figures import Report, Tally
@@ -27,7 +27,7 @@ def ticket_table(conditions: list, tz: ZoneInfo, title: str) -> Table:
     headers = [_("No."), _("Created"), _("Status"), _("Priority"), _("Network"), _("Direction"),
                _("Department"), _("Category"), _("Subject"), _("Author"), _("Reaction due"), _("First reply"),
                _("Resolution due"), _("Resolved"), _("Closed"), _("Deadline missed"), _("Link")]
-    card_url = url_for("tickets.card", ticket_id=0, _external=True)[:-1]  # one url_for, not 100 000
+    card_url = public_url("tickets.card", ticket_id=0)[:-1]  # built once, not 100 000 times
     names: dict[tuple[str, str], str] = {}
 
     def name(kind: str, value: str | None) -> str | None:

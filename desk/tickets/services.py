@@ -6,8 +6,8 @@ commits once (views and jobs own the transaction).
 from __future__ import annotations
 
 from ..extensions import db
-from ..models import Category, Department, Note, Priority, Ticket, TicketStatus, User
-from .workflow import TransitionError, change_status, record_event, signals
+from ..models import Category, Department, Note, Priority, Role, Ticket, TicketStatus, User
+from .workflow import TransitionError, change_status, record_event, signals, status_changed
 
 S = TicketStatus
 #: sent as ``ticket_changed.send(ticket, field=..., old=..., new=...)`` (SLA recomputes deadlines)
@@ -49,7 +49,36 @@ def set_department(ticket: Ticket, department: Department | None, actor: User | 
         # The assignee belonged to the old department.
         if ticket.assignee_id is not None:
             _set_field(ticket, actor, "assignee_id", None)
+        follow_root_department(ticket, actor)
     return changed
+
+
+def follow_root_department(root: Ticket, actor: User | None) -> None:
+    """Tickets merged into ``root`` stay in its department.
+
+    The merge rule: an incident lives in one department. Whoever works it sees every
+    resident thread merged into it (and their outbox rows); a department it left sees
+    none of them any more.
+    """
+    for child in db.session.scalars(db.select(Ticket).where(Ticket.merged_into_id == root.id)):
+        _join_department(child, root, actor)
+
+
+def _join_department(ticket: Ticket, root: Ticket, actor: User | None) -> None:
+    if ticket.department_id != root.department_id:
+        _set_field(ticket, actor, "department_id", root.department_id,
+                   shown_old=ticket.department.name if ticket.department else None,
+                   shown_new=root.department.name if root.department else None)
+        ticket.department = root.department
+
+
+def _on_status_changed(ticket: Ticket, old=None, new=None, actor=None, **_) -> None:
+    # A return to triage clears the department in the workflow: the merged threads go too.
+    if new is S.NEW and old in (S.TRIAGED, S.IN_PROGRESS):
+        follow_root_department(ticket, actor)
+
+
+status_changed.connect(_on_status_changed)
 
 
 def assign(ticket: Ticket, assignee: User | None, actor: User | None) -> bool:
@@ -134,12 +163,19 @@ def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     The source keeps its messages (its resident's thread still gets the answer) and
     becomes ``merged``; tickets merged earlier into the source move to the target.
     Returns the ticket that now holds the incident.
+
+    Across departments (only operators and administrators merge: department heads have
+    no merge action, and a head's merge is refused unless both tickets are theirs) the
+    merged tickets join the root's department: see :func:`follow_root_department`.
     """
     target = merge_root(target)
     if source.id == target.id:
         raise TicketError("a ticket cannot be merged into itself")
     if target.status in (S.MERGED.value, S.SPAM.value, S.NOT_APPEAL.value, S.CLOSED.value):
         raise TicketError(f"cannot merge into a ticket in status {target.status}")
+    if actor is not None and actor.role == Role.DEPARTMENT_HEAD.value and not (
+            source.department_id == target.department_id == actor.department_id):
+        raise TicketError("a department head merges only tickets of their own department")
     try:
         change_status(source, S.MERGED, actor)
     except TransitionError as exc:
@@ -151,5 +187,7 @@ def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     for child in children:
         child.merged_into_id = target.id
         record_event(child, actor, "merge", field="merged_into_id", old=source.id, new=target.id)
+    _join_department(source, target, actor)
+    follow_root_department(target, actor)
     db.session.flush()
     return target

@@ -51,6 +51,7 @@ class FakeMax(FakeServer):
                                                     "last_event_time": now_ms(), "messages_count": 0}}
         self.sent_comments: list[dict] = []
         self.sent_messages: list[dict] = []
+        self.sent_message_url: str | None = None  # the ``url`` POST /messages answers with, if any
         self._new_update = threading.Condition(self.lock)
         self._ids = itertools.count(1)
 
@@ -306,5 +307,6 @@ class FakeMax(FakeServer):
         self.sent_messages.append({"chat_id": chat_id, "user_id": user_id, **body})
         recipient = {"chat_id": int(chat_id) if chat_id else None, "chat_type": "chat" if chat_id else "dialog",
                      "user_id": int(user_id) if user_id else None}
-        message = self._message(self.user(self.bot_user_id, "Бот", None, is_bot=True), recipient, text)
+        message = self._message(self.user(self.bot_user_id, "Бот", None, is_bot=True), recipient, text,
+                                url=self.sent_message_url)
         return json_response({"message": message}, truncated=truncated)
