@@ -61,6 +61,11 @@ class InboundMessage:
     thread_ref: str | None = None
     # The city's post the comment was left under (network id of the post or its thread root).
     post_ref: str | None = None
+    # False when post_ref is only the root of the message's thread, which may or may not
+    # be a post (Telegram sets a thread id on plain reply chains too): the message joins
+    # the post whose thread root it is, once that post is recorded, and no placeholder
+    # post is made for it.
+    post_ref_confirmed: bool = True
     reply_to_external_id: str | None = None
     permalink: str = ""
     is_mention: bool = False
@@ -103,19 +108,19 @@ def _short(value: str | None, limit: int = MAX_REF) -> str | None:
     return clean_text(str(value))[:limit]
 
 
-def find_post(account_id: int, post_ref: str | None) -> Post | None:
-    """The post a comment belongs to, by the post's id or its thread root; created
-    as a placeholder when the post itself was never seen (its text arrives later)."""
+def find_post(account_id: int, post_ref: str | None, *, confirmed: bool = True) -> Post | None:
+    """The post a comment belongs to, by the post's id or its thread root; created as a
+    placeholder when the post itself was never seen (its text arrives later). An
+    unconfirmed ref (see :attr:`InboundMessage.post_ref_confirmed`) only finds the post
+    whose thread root it is and never makes a placeholder."""
     if not post_ref:
         return None
     post_ref = str(post_ref)
-    post = db.session.scalars(
-        db.select(Post).where(
-            Post.account_id == account_id,
-            (Post.external_id == post_ref) | (Post.thread_ref == post_ref),
-        ).limit(1)
-    ).first()
-    if post is None:
+    match = Post.thread_ref == post_ref
+    if confirmed:
+        match = match | (Post.external_id == post_ref)
+    post = db.session.scalars(db.select(Post).where(Post.account_id == account_id, match).limit(1)).first()
+    if post is None and confirmed:
         post = Post(account_id=account_id, external_id=post_ref, thread_ref=post_ref)
         db.session.add(post)
         db.session.flush()
@@ -150,7 +155,20 @@ def record_post(
     post.posted_at = _aware(posted_at) or post.posted_at
     post.link = link or post.link or ""
     db.session.flush()
+    if post.thread_ref:
+        _join_thread(post)
     return post
+
+
+def _join_thread(post: Post) -> None:
+    """Messages and tickets of the post's thread stored before the post was known (their
+    thread root was not yet known to be a post) belong to it from now on."""
+    for model in (Message, Ticket):
+        db.session.execute(
+            db.update(model)
+            .where(model.account_id == post.account_id, model.thread_ref == post.thread_ref,
+                   model.post_id.is_(None))
+            .values(post_id=post.id))
 
 
 def _find_followup_ticket(account_id: int, thread_ref: str, author_id: str) -> Ticket | None:
@@ -269,7 +287,7 @@ def ingest(incoming: InboundMessage) -> IngestResult:
     author_id = _short(incoming.author_id, 128)
     author_name = clean_text(incoming.author_name)[:MAX_NAME]
     sent_at = _aware(incoming.sent_at) or utcnow()
-    post = find_post(account.id, _short(incoming.post_ref))
+    post = find_post(account.id, _short(incoming.post_ref), confirmed=incoming.post_ref_confirmed)
 
     ticket = None
     outcome = "created"
@@ -304,8 +322,9 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
 
     Three queries look up, for the whole run, the comments already stored, the posts
     and the residents who already have a ticket in those threads. A comment that is
-    new, by a resident with no ticket in its thread yet, under a known post (the common
-    case) opens its ticket on the fast path: the run's new tickets, messages and
+    new, by a resident with no ticket in its thread yet, under a known post or in a
+    thread whose root is not known to be a post (the common cases) opens its ticket on
+    the fast path: the run's new tickets, messages and
     events are inserted with one multi-row INSERT each, deadlines included. Anything
     else (repeats, edits, follow-ups, unseen posts) goes through :func:`ingest` one by
     one, after the fast-path rows before it are stored, so the order of the run is
@@ -328,7 +347,8 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
         stored = set(db.session.execute(
             db.select(Message.account_id, Message.external_id).where(
                 Message.account_id.in_(known_ids), Message.external_id.in_(keys))).all())
-    post_ids: dict[tuple[int, str], int] = {}
+    post_ids: dict[tuple[int, str], int] = {}  # a confirmed ref: the post by its id or thread root
+    root_posts: dict[tuple[int, str], int] = {}  # an unconfirmed ref: only the post it is the root of
     if refs and known_ids:
         for post_id, account_id, external_id, thread_ref in db.session.execute(db.select(
                 Post.id, Post.account_id, Post.external_id, Post.thread_ref).where(
@@ -336,9 +356,10 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
             # find_post takes either match; prefer the thread root like it does by id order
             post_ids.setdefault((account_id, thread_ref), post_id)
             post_ids.setdefault((account_id, external_id), post_id)
+            root_posts.setdefault((account_id, thread_ref), post_id)
     for m in messages:  # posts not seen yet get their placeholder now, as ingest would
         post_key = (m.account_id, _short(m.post_ref))
-        if (m.post_ref and m.account_id in known_ids and post_key not in post_ids
+        if (m.post_ref and m.post_ref_confirmed and m.account_id in known_ids and post_key not in post_ids
                 and (m.account_id, _short(m.external_id)) not in stored):
             post_ids[post_key] = find_post(*post_key).id
     with_ticket = set()
@@ -357,7 +378,8 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
         pair = (incoming.account_id, thread_ref, author_id)
         post_key = (incoming.account_id, _short(incoming.post_ref))
         if (account is None or not incoming.external_id or incoming.is_edit or key in stored
-                or pair in with_ticket or (incoming.post_ref and post_key not in post_ids)):
+                or pair in with_ticket
+                or (incoming.post_ref and incoming.post_ref_confirmed and post_key not in post_ids)):
             if pending:  # the slow path must see everything before it (follow-ups, repeats)
                 _insert_opened(pending, results)
             results[index] = ingest(incoming)
@@ -369,7 +391,9 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
         text = clean_text(incoming.text)
         author_name = clean_text(incoming.author_name)[:MAX_NAME]
         sent_at = _aware(incoming.sent_at) or utcnow()
-        post_id = post_ids.get(post_key) if incoming.post_ref else None
+        post_id = None
+        if incoming.post_ref:
+            post_id = (post_ids if incoming.post_ref_confirmed else root_posts).get(post_key)
         ticket = _ticket_values(account, incoming, text, post_id, thread_ref, author_id, author_name, sent_at)
         ticket["message_count"] = 1
         ticket["last_message_at"] = sent_at

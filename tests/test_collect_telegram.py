@@ -110,11 +110,49 @@ def test_direct_message_to_the_bot_is_a_ticket_in_its_own_thread(tg_bot, tg_acco
     assert ticket.message_count == 2 and ticket.author_name == "Мария Иванова"
 
 
-def test_photo_without_caption_is_kept_with_a_marker(tg_bot, tg_account):
+def test_photo_without_caption_is_kept_with_a_readable_label(tg_bot, tg_account):
     _, forward = tg_bot.publish("Пост")
     tg_bot.comment(forward, None, photo=[{"file_id": "AgAD", "width": 90, "height": 90}])
+    tg_bot.comment(forward, None, user=tg_bot.user(2002, "Ольга", None), caption="Яма у дома 5",
+                   photo=[{"file_id": "AgAE", "width": 90, "height": 90}])
     poll(tg_account)
-    assert texts() == ["[photo]"]
+    assert texts() == ["[фото]", "[фото] Яма у дома 5"]
+
+
+def test_the_real_variety_of_a_discussion_group(tg_bot, tg_account):
+    """Attachments with and without captions, service messages, an anonymous admin, a
+    reply chain that is no post and update kinds the desk does not ask for."""
+    _, forward = tg_bot.publish("Пост")
+    tg_bot.media_comment(forward, "voice")
+    tg_bot.media_comment(forward, "photo", "Яма у дома 5", user=tg_bot.user(2002, "Ольга", None))
+    tg_bot.media_comment(forward, "animation", user=tg_bot.user(2003, "Пётр", None, language_code=None))
+    tg_bot.media_comment(forward, "venue", user=tg_bot.user(2004, "Анна", None))
+    tg_bot.service_message("new_chat_members", [tg_bot.user(2005, "Нина", None)])
+    tg_bot.service_message("video_chat_started", {})
+    tg_bot.anonymous_admin("Работы начнутся завтра", root=forward)
+    root = tg_bot.group_message("Кто знает про отопление?", user=tg_bot.user(2006, "Олег", None))
+    tg_bot.group_message("С 15-го", user=tg_bot.user(2007, "Мария", None), reply_to=root)
+    tg_bot.push_raw({"update_id": tg_bot.next_update_id, "chat_boost": {"chat": tg_bot.channel_chat, "boost": {}}})
+    counts = poll(tg_account)
+    assert texts() == sorted(["[голосовое]", "[фото] Яма у дома 5", "[анимация]", "[геолокация] Школа № 3",
+                              "Кто знает про отопление?", "С 15-го"])
+    assert counts.skip_reasons == {"service message": 2, "the city's own channel or group": 1,
+                                   "update type chat_boost": 1}
+    assert count(Post) == 1  # the channel's post; the reply chain made none
+    chain = db.session.scalars(db.select(Message).where(Message.author_external_id == "2007")).one()
+    assert chain.post_id is None and chain.reply_to_external_id == f"{tg_bot.discussion_chat_id}:{root['message_id']}"
+
+
+def test_forum_topics_are_threads_without_a_post(tg_bot, make):
+    account = telegram_account(make, tg_bot, discussion_chat_id=None)
+    topic = tg_bot.create_topic("Дороги")
+    tg_bot.topic_message(topic, "На Кирова провал асфальта")
+    tg_bot.topic_message(topic, "Уже неделю", user=tg_bot.user(123456789, "Иван", "Петров"))
+    counts = poll(account)
+    assert counts.skip_reasons == {"service message": 1} and counts.created == 1 and counts.joined == 1
+    ticket = db.session.scalars(db.select(Ticket)).one()
+    assert ticket.thread_ref == f"topic:{tg_bot.forum_chat_id}:{topic['message_id']}" and ticket.post_id is None
+    assert count(Post) == 0
 
 
 def test_other_update_types_are_skipped(tg_bot, tg_account):

@@ -135,3 +135,28 @@ def test_batch_retries_when_another_worker_inserted_the_same_comment(make, app):
     results = ingest_batch(msgs)
     assert [r.outcome for r in results] == ["created", "created", "duplicate", "created", "created"]
     assert count(Message) == 5
+
+
+def test_unconfirmed_thread_root_makes_no_placeholder_and_joins_the_post_once_recorded(make):
+    """Telegram names a reply chain's root like a post's: the comment waits for the post
+    instead of inventing an empty one, and is tied to it when the post is recorded."""
+    acc = make.account()
+    first = ingest(make.inbound(acc, "Надолго?", author_id="1", thread_ref="501", post_ref_confirmed=False))
+    db.session.commit()
+    assert count(Post) == 0 and db.session.get(Ticket, first.ticket_id).post_id is None
+    post = record_post(acc.id, "42", "Отключение воды", thread_ref="501")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Ticket, first.ticket_id).post_id == post.id
+    assert db.session.get(Message, first.message_id).post_id == post.id
+    later = ingest(make.inbound(acc, "И у нас", author_id="2", thread_ref="501", post_ref_confirmed=False))
+    assert db.session.get(Ticket, later.ticket_id).post_id == post.id and count(Post) == 1
+
+
+def test_unconfirmed_ref_is_never_taken_for_a_post_id(make):
+    """Telegram's channel message 501 and discussion-group message 501 are different
+    things: a thread root only matches the post whose root it is."""
+    acc = make.account()
+    record_post(acc.id, "501", "Другой пост", thread_ref="9000")
+    result = ingest(make.inbound(acc, thread_ref="501", post_ref_confirmed=False))
+    assert db.session.get(Ticket, result.ticket_id).post_id is None and count(Post) == 1

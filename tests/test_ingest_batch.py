@@ -163,3 +163,36 @@ def test_batch_retries_when_another_worker_inserts_a_comment_after_the_lookup(ma
     assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 4
     assert db.session.scalar(db.select(db.func.count()).select_from(TicketEvent)) == 4
     assert db.session.scalar(db.select(db.func.count()).select_from(MessageRevision)) == 0
+
+
+def test_unconfirmed_thread_roots_on_the_batch_path_match_one_by_one(make):
+    """A thread root not known to be a post joins the post it roots, else no post: the
+    same on the fast path as one by one, and no placeholder post is inserted."""
+    one, many = make.account(), make.account()
+    for acc in (one, many):
+        record_post(acc.id, "42", "Отключение воды", thread_ref="501")
+    db.session.commit()
+
+    def batch(acc):
+        return [make.inbound(acc, text, external_id=f"u{n}", author_id=str(n), thread_ref=root, sent_at=T0,
+                             post_ref_confirmed=False)
+                for n, (text, root) in enumerate([("Надолго?", "501"), ("Обещали с 15-го", "111"),
+                                                  ("Не тот пост", "42")], 1)]
+
+    expected = [ingest(m) for m in batch(one)]
+    db.session.commit()
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        got = ingest_many(batch(many))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    db.session.commit()
+    assert [r.outcome for r in got] == [r.outcome for r in expected] == ["created"] * 3
+    assert _snapshot(many) == _snapshot(one)
+    assert [on_post for _, _, _, _, on_post, _, _ in _snapshot(many)[1]] == [True, False, False]
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT INTO POSTS")]

@@ -16,8 +16,10 @@ import threading
 import time
 from typing import Any
 
+from ..text import clean_text
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import HttpTransport
+from .media import compose, label
 
 API_VERSION = "5.199"
 GROUP_RPS = 20.0
@@ -175,3 +177,42 @@ def _form_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
+
+
+# --- what a comment, post or message says -------------------------------------------------
+
+#: VK attachment ``type`` → canonical kind of :mod:`desk.channels.media`.
+ATTACHMENT_KINDS = {
+    "photo": "photo", "posted_photo": "photo", "photos_list": "photo", "album": "photo", "graffiti": "photo",
+    "video": "video", "clip": "video", "video_playlist": "video",
+    "audio": "audio", "audio_playlist": "audio", "podcast": "audio", "podcasts": "audio",
+    "audio_message": "voice", "doc": "file", "sticker": "sticker",
+    "link": "link", "article": "link", "page": "link", "note": "link", "event": "link", "group": "link",
+    "wall": "repost", "wall_reply": "repost", "poll": "poll",
+    "market": "market", "market_album": "market", "market_market_album": "market",
+    "gift": "gift", "story": "story", "geo": "location",
+}
+
+
+def attachment_kinds(obj: dict) -> list[str]:
+    """Canonical kinds of a comment's, post's or message's attachments: ``attachments``,
+    a message's forwarded messages and place, a post's repost (``copy_history``)."""
+    kinds = []
+    if obj.get("fwd_messages"):
+        kinds.append("forward")
+    if obj.get("copy_history"):
+        kinds.append("repost")
+    for item in obj.get("attachments") or []:
+        if isinstance(item, dict):
+            kinds.append(ATTACHMENT_KINDS.get(str(item.get("type")), "other"))
+    if isinstance(obj.get("geo"), dict):
+        kinds.append("location")
+    return kinds
+
+
+def item_text(obj: dict) -> str:
+    """What the desk stores for a comment, post or message: attachment labels, then the
+    text (``"[фото] Яма у дома 5"``); something left with neither (a removed attachment)
+    reads as an attachment, never as an empty text. ``body`` is the text before API 5.80."""
+    words = obj.get("text") if obj.get("text") not in (None, "") else obj.get("body")
+    return compose(clean_text(words), attachment_kinds(obj)) or label("other")

@@ -7,7 +7,10 @@ negative offset keeps the last ``-offset``), long polling, 409 while a webhook i
 when a second ``getUpdates`` takes over, webhook settings with ``secret_token``
 validation, ``sendMessage`` and ``getChatMemberCount``. Every request is recorded.
 Faults (429 with ``retry_after``, 5xx, hangs, truncated JSON) are injected with a
-seeded RNG. ``FakeBot`` builds updates shaped like the real ones (see PLATFORM_APIS.md).
+seeded RNG. ``FakeBot`` builds updates shaped like the real ones (see PLATFORM_APIS.md), in
+their variety: comments under a post, reply chains that are no post, forum topics,
+attachments with and without captions, service messages, anonymous admins, other update
+kinds; :meth:`FakeBot.push_raw` queues any payload verbatim (the real-payload corpus).
 """
 from __future__ import annotations
 
@@ -75,6 +78,7 @@ class FakeBot:
     channel_username: str = "city_official"
     channel_title: str = "Администрация города"
     discussion_chat_id: int = -1002222222222
+    forum_chat_id: int = -1003444444444
     updates: deque = field(default_factory=deque)
     next_update_id: int = 900000001
     allowed_updates: set = field(default_factory=lambda: set(DEFAULT_ALLOWED))
@@ -142,13 +146,15 @@ class FakeBot:
 
     @staticmethod
     def user(user_id: int, first_name: str = "Иван", last_name: str | None = "Петров",
-             username: str | None = None) -> dict:
+             username: str | None = None, language_code: str | None = "ru") -> dict:
+        """A User; the optional fields left out are absent, as Telegram sends them."""
         user = {"id": user_id, "is_bot": False, "first_name": first_name}
         if last_name:
             user["last_name"] = last_name
         if username:
             user["username"] = username
-        user["language_code"] = "ru"
+        if language_code:
+            user["language_code"] = language_code
         return user
 
     def _reply_stub(self, target: dict) -> dict:
@@ -193,6 +199,109 @@ class FakeBot:
         return self.push("message_reaction", {
             "chat": message["chat"], "message_id": message["message_id"], "user": self.user(1),
             "date": int(time.time()), "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]})
+
+    # --- the rest of the real variety ---------------------------------------------------
+
+    def push_raw(self, update: dict) -> dict:
+        """Queue ``update`` exactly as given (a captured or hostile payload): getUpdates
+        returns it verbatim, whatever ``allowed_updates`` says. Later updates get higher ids."""
+        with self.server.cond:
+            self.updates.append(json.loads(json.dumps(update)))
+            if isinstance(update.get("update_id"), int):
+                self.next_update_id = max(self.next_update_id, update["update_id"] + 1)
+            self.server.cond.notify_all()
+        return update
+
+    def group_message(self, text: str | None, *, user: dict | None = None, reply_to: dict | None = None,
+                      chat: dict | None = None, **extra) -> dict:
+        """A plain message in a group. A reply carries ``message_thread_id`` = the root of
+        its reply chain even without topics, as Telegram does: a thread that is no post."""
+        chat = chat or self.group_chat
+        if reply_to is not None:
+            extra.setdefault("message_thread_id", reply_to.get("message_thread_id") or reply_to["message_id"])
+            extra["reply_to_message"] = self._reply_stub(reply_to)
+        message = self._message(chat, user or self.user(123456789, username="ivanp"), text, **extra)
+        self.push("message", message)
+        return message
+
+    def media_comment(self, root: dict, kind: str, caption: str | None = None, *, user: dict | None = None) -> dict:
+        """A comment that is an attachment (``photo``, ``voice``, ``sticker`` …) with an optional caption."""
+        extra = dict(MEDIA[kind])
+        if caption is not None:
+            extra["caption"] = caption
+        return self.comment(root, None, user=user, **json.loads(json.dumps(extra)))
+
+    def service_message(self, field_name: str, value, *, chat: dict | None = None, user: dict | None = None) -> dict:
+        """A service message (``new_chat_members``, ``pinned_message``, ``video_chat_started`` …)."""
+        message = self._message(chat or self.group_chat, user or self.user(55501, "Админ", None), None,
+                                **{field_name: value})
+        self.push("message", message)
+        return message
+
+    def anonymous_admin(self, text: str, root: dict | None = None) -> dict:
+        """An administrator writing as the group itself: ``sender_chat`` is the group."""
+        extra = {"message_thread_id": root["message_id"], "reply_to_message": self._reply_stub(root)} if root else {}
+        message = self._message(self.group_chat, dict(ANONYMOUS_ADMIN), text, sender_chat=self.group_chat, **extra)
+        self.push("message", message)
+        return message
+
+    @property
+    def forum_chat(self) -> dict:
+        return {"id": self.forum_chat_id, "type": "supergroup", "title": "Белогорск: вопросы и ответы",
+                "is_forum": True}
+
+    def create_topic(self, name: str) -> dict:
+        """A forum topic: its ``forum_topic_created`` service message roots the topic."""
+        chat = self.forum_chat
+        message_id = self._next_message_id(chat["id"])
+        message = {"message_id": message_id, "message_thread_id": message_id, "from": self.user(55501, "Админ", None),
+                   "chat": chat, "date": int(time.time()), "is_topic_message": True,
+                   "forum_topic_created": {"name": name, "icon_color": 7322096}}
+        self.chat_messages.setdefault(chat["id"], {})[message_id] = message
+        self.push("message", message)
+        return message
+
+    def topic_message(self, topic: dict, text: str, *, user: dict | None = None) -> dict:
+        message = self._message(self.forum_chat, user or self.user(123456789, username="ivanp"), text,
+                                message_thread_id=topic["message_id"], is_topic_message=True,
+                                reply_to_message=self._reply_stub(topic))
+        self.push("message", message)
+        return message
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+_PHOTO = [{"file_id": "AgACAgIAAxkBAAIBQ2aa", "file_unique_id": "AQADa1", "file_size": 1432, "width": 90, "height": 67},
+          {"file_id": "AgACAgIAAxkBAAIBQ2bb", "file_unique_id": "AQADa2", "file_size": 51873, "width": 800,
+           "height": 600}]
+_DOCUMENT = {"file_name": "akt.pdf", "mime_type": "application/pdf", "file_id": "BQACAgIAAxkBAAIBRGcc",
+             "file_unique_id": "AgADc1", "file_size": 83211}
+#: What each kind of attachment looks like in a Message (Bot API field shapes).
+MEDIA = {
+    "photo": {"photo": _PHOTO},
+    "video": {"video": {"duration": 12, "width": 720, "height": 1280, "mime_type": "video/mp4",
+                        "file_id": "BAACAgIAAxkBAAIBRWdd", "file_unique_id": "AgADd1", "file_size": 2204811}},
+    "voice": {"voice": {"duration": 7, "mime_type": "audio/ogg", "file_id": "AwACAgIAAxkBAAIBRmee",
+                        "file_unique_id": "AgADe1", "file_size": 23552}},
+    "video_note": {"video_note": {"duration": 9, "length": 384, "file_id": "DQACAgIAAxkBAAIBR2ff",
+                                  "file_unique_id": "AgADf1", "file_size": 512330}},
+    "sticker": {"sticker": {"width": 512, "height": 512, "emoji": "😡", "set_name": "Angry", "is_animated": False,
+                            "is_video": False, "type": "regular", "file_id": "CAACAgIAAxkBAAIBSGgg",
+                            "file_unique_id": "AgADg1", "file_size": 28214}},
+    "document": {"document": _DOCUMENT},
+    "animation": {"animation": {"file_name": "yama.mp4", "mime_type": "video/mp4", "duration": 3, "width": 320,
+                                "height": 240, "file_id": "CgACAgIAAxkBAAIBSWhh", "file_unique_id": "AgADh1"},
+                  "document": {"file_name": "yama.mp4", "mime_type": "video/mp4", "file_id": "CgACAgIAAxkBAAIBSWhh",
+                               "file_unique_id": "AgADh1"}},
+    "location": {"location": {"latitude": 50.9213, "longitude": 128.4739}},
+    "venue": {"location": {"latitude": 50.9213, "longitude": 128.4739},
+              "venue": {"location": {"latitude": 50.9213, "longitude": 128.4739}, "title": "Школа № 3",
+                        "address": "ул. Ленина, 5"}},
+    "poll": {"poll": {"id": "5337215012345678901", "question": "Где нужен светофор?", "options": [
+        {"text": "Ленина", "voter_count": 0}, {"text": "Кирова", "voter_count": 0}], "total_voter_count": 0,
+        "is_closed": False, "is_anonymous": True, "type": "regular", "allows_multiple_answers": False}},
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+    "contact": {"contact": {"phone_number": "+79990000000", "first_name": "Управляющая компания"}},
+}
 
 
 class FakeTelegram:

@@ -14,6 +14,11 @@ repeat with the same ``random_id`` like VK, and records what it created in ``sen
 :class:`CallbackSender` plays VK's side of the Callback API: it confirms the server
 first and only then delivers events with ``secret`` and ``event_id``, and can deliver
 the same ``event_id`` again with ``X-Retry-Counter``.
+
+Events come in the real variety: comments on the wall, photos, videos, goods and board
+topics (:meth:`FakeVK.push_comment`), direct messages in the 5.103+ and the older shape
+with attachments (:meth:`FakeVK.push_direct_message`), their edits, and anything else
+verbatim (:meth:`FakeVK.push_raw`, the real-payload corpus).
 """
 from __future__ import annotations
 
@@ -55,6 +60,33 @@ ACCESS = {
     "wall.createComment": {"user", "group"},
     "wall.post": {"user"},  # a community token cannot publish on the wall
     "messages.send": {"user", "group"},
+}
+
+
+#: ``client_info`` of a ``message_new`` from the official app (API 5.103+).
+CLIENT_INFO = {"button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback",
+                                  "intent_subscribe", "intent_unsubscribe"],
+               "keyboard": True, "inline_keyboard": True, "carousel": True, "lang_id": 0}
+#: Attachments as VK sends them in comments and messages (callback object shapes).
+ATTACHMENTS = {
+    "photo": {"type": "photo", "photo": {"album_id": -5, "date": 1767225600, "id": 457239017, "owner_id": 1001,
+                                         "access_key": "9f3c1e2d", "sizes": [
+                                             {"height": 75, "type": "s", "width": 56, "url": "https://sun9-1.userapi.com/s.jpg"},
+                                             {"height": 1280, "type": "w", "width": 960,
+                                              "url": "https://sun9-1.userapi.com/w.jpg"}],
+                                         "text": "", "has_tags": False}},
+    "audio_message": {"type": "audio_message", "audio_message": {
+        "id": 656172123, "owner_id": 1001, "duration": 6, "waveform": [0, 3, 7, 12, 7, 3, 0],
+        "link_ogg": "https://psv4.userapi.com/a.ogg", "link_mp3": "https://psv4.userapi.com/a.mp3",
+        "access_key": "c5f0a1b2"}},
+    "sticker": {"type": "sticker", "sticker": {"product_id": 279, "sticker_id": 9046, "images": [
+        {"url": "https://vk.com/sticker/1-9046-128", "width": 128, "height": 128}], "is_allowed": True}},
+    "doc": {"type": "doc", "doc": {"id": 664372112, "owner_id": 1001, "title": "akt.pdf", "size": 83211,
+                                   "ext": "pdf", "date": 1767225600, "type": 1, "url": "https://vk.com/doc1001_664372112"}},
+    "link": {"type": "link", "link": {"url": "https://belogorck.ru/news/123", "title": "Новости города",
+                                      "caption": "belogorck.ru", "description": ""}},
+    "wall": {"type": "wall", "wall": {"id": 456, "owner_id": -12345678, "from_id": -12345678,
+                                      "date": 1767225600, "text": "Ремонт улицы Ленина", "post_type": "post"}},
 }
 
 
@@ -228,6 +260,39 @@ class FakeVK(FakeServer):
             self._longpoll(group_id)["events"].append(event)
             self._lp_changed.notify_all()
         return event
+
+    def push_raw(self, group_id: int, update: dict) -> dict:
+        """Queue ``update`` exactly as given (a captured or hostile event) for the long poll."""
+        with self.lock:
+            self._longpoll(group_id)["events"].append(json.loads(json.dumps(update)))
+            self._lp_changed.notify_all()
+        return update
+
+    def push_comment(self, group_id: int, place: str, action: str, obj: dict) -> dict:
+        """A comment event of ``place`` (``wall_reply``, ``photo_comment``, ``video_comment``,
+        ``market_comment``, ``board_post``) and ``action`` (new, edit, restore, delete)."""
+        return self.push_event(group_id, f"{place}_{action}", obj)
+
+    def push_direct_message(self, group_id: int, peer_id: int, text: str, *, legacy: bool = False,
+                            attachments: list[dict] | None = None, **extra) -> dict:
+        """A resident writes to the community: ``message_new`` in the 5.103+ shape
+        (``{message, client_info}``) or, ``legacy``, the bare message of older API versions."""
+        with self.lock:
+            message = self._dialog_message(group_id, peer_id, peer_id, text, int(time.time()), out=0,
+                                           attachments=attachments or [], fwd_messages=[], important=False,
+                                           is_hidden=False, version=10_000 + self._next_message_id, **extra)
+        obj = message if legacy else {"message": message, "client_info": CLIENT_INFO}
+        self.push_event(group_id, "message_new", obj)
+        return message
+
+    def push_message_edit(self, group_id: int, message: dict, text: str) -> dict:
+        """The resident edits a direct message: ``message_edit`` carries the message object."""
+        with self.lock:
+            edited = dict(message, text=text, update_time=int(time.time()))
+            dialog = self.dialogs[(group_id, message["peer_id"])]
+            dialog[:] = [edited if m["id"] == message["id"] else m for m in dialog]
+        self.push_event(group_id, "message_edit", edited)
+        return edited
 
     def longpoll_fail(self, group_id: int, failed: int, ts: int | None = None) -> None:
         """The next ``a_check`` answers ``{"failed": failed}`` (2 and 3 also expire the key;

@@ -8,15 +8,24 @@ and ``confirmation_code`` (the webhook, see :mod:`desk.hooks.vk`). Settings: ``g
 Comment ids are unique per wall, so a comment's ``external_id`` is
 ``"<owner_id>_<comment id>"``; its ``thread_ref``/``post_ref`` is the post,
 ``"<owner_id>_<post id>"`` (also the :class:`PostSeen` id of the city's ``wall_post_new``;
-a resident's post on the wall is itself a message, ``post<owner_id>_<post id>``). A direct
-message's thread is ``dm:<peer_id>``. Backfill and mentions live in
+a resident's post on the wall is itself a message, ``post<owner_id>_<post id>``). Comments
+under the community's photos, videos, goods and board topics are appeals too
+(``photo_comment_*``, ``video_comment_*``, ``market_comment_*``, ``board_post_*``, with
+the same comment object): their refs carry the place, ``photo:<owner_id>_<id>`` (see
+:class:`Place`), and they have no post. A direct message's thread is ``dm:<peer_id>``;
+``message_edit`` edits it like ``wall_reply_edit`` edits a comment, the community's own
+messages (``message_reply``, ``out``) and chat service messages are skipped.
+
+Ids are numbers or numeric strings (as VK's SDKs accept); anything else raises, and the
+event becomes a dead letter. Backfill and mentions live in
 :mod:`workers.collectors.vk_history` and are re-exported here.
 """
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
 from flask import current_app
@@ -24,8 +33,9 @@ from flask import current_app
 from desk.channels.errors import ChannelError, MalformedResponse, PermanentError, RetryableError
 from desk.channels.events import (ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen,
                                   Skipped)
+from desk.channels.fields import as_id, loose_id, optional_id, timestamp
 from desk.channels.http import with_retries
-from desk.channels.vk import GROUP_RPS, USER_RPS, VKClient
+from desk.channels.vk import GROUP_RPS, USER_RPS, VKClient, item_text
 from desk.models import Account, utcnow
 from desk.queue import get_redis
 
@@ -124,10 +134,10 @@ def _author_id(update: dict) -> int | None:
     obj = update.get("object") if isinstance(update, dict) else None
     if not isinstance(obj, dict):
         return None
-    if update.get("type") == "message_new":
-        obj = obj.get("message") if isinstance(obj.get("message"), dict) else obj
-    value = obj.get("from_id")
-    return int(value) if isinstance(value, int) and value != 0 else None
+    if isinstance(obj.get("message"), dict):  # message_new since API 5.103
+        obj = obj["message"]
+    value = loose_id(obj.get("from_id"))
+    return value or None
 
 
 def prepare(account: Account, updates: list[dict]) -> None:
@@ -188,121 +198,169 @@ def normalize(account: Account, update: dict) -> list[ChannelEvent]:
     if not isinstance(update, dict) or not isinstance(update.get("type"), str):
         raise ValueError("not a VK event (no type)")
     kind, obj = update["type"], update.get("object")
+    event_id = update.get("event_id")
     handler = HANDLERS.get(kind)
     if handler is None:
-        return [Skipped(f"event type {kind}", update.get("event_id"))]
+        # Likes, joins, votes, donut, kinds that do not exist yet: nothing a resident asked.
+        return [Skipped(f"event type {kind[:40]}", str(event_id) if event_id is not None else None)]
     if not isinstance(obj, dict):
         raise ValueError(f"{kind} without an object")
     if kind == MENTION:
         return handler(account, 0, obj)
     group_id = group_id_of(account)
-    if update.get("group_id") is not None and abs(int(update["group_id"])) != group_id:
-        raise ValueError(f"event of community {update['group_id']}, not of this account's {group_id}")
+    event_group = optional_id(update.get("group_id"), "group_id")
+    if event_group is not None and abs(event_group) != group_id:
+        raise ValueError(f"event of community {event_group}, not of this account's {group_id}")
     return handler(account, group_id, obj)
 
 
-def _when(timestamp: Any) -> datetime:
-    return datetime.fromtimestamp(int(timestamp), timezone.utc) if timestamp else utcnow()
-
-
-def _text(obj: dict) -> str:
-    text = obj.get("text") or ""
-    if text:
-        return text
-    kinds = [a.get("type") for a in obj.get("attachments") or [] if isinstance(a, dict)]
-    return f"[{kinds[0]}]" if kinds else ""
+def _when(value: Any, name: str = "date") -> datetime:
+    return timestamp(value, name) or utcnow()
 
 
 def wall_ref(owner_id: int, item_id: int) -> str:
     return f"{owner_id}_{item_id}"
 
 
-def _comment(account: Account, group_id: int, c: dict, is_edit: bool = False) -> ChannelEvent:
-    owner_id = int(c.get("post_owner_id") or c.get("owner_id") or -group_id)
-    post_id, comment_id, from_id = int(c["post_id"]), int(c["id"]), int(c["from_id"])
-    external_id = wall_ref(owner_id, comment_id)
+@dataclass(frozen=True)
+class Place:
+    """Where residents comment in a community, and how its Callback events name things.
+
+    Wall comments keep the plain ``<owner>_<id>`` refs (the reply sender posts under wall
+    posts by them); comments elsewhere are prefixed (``photo:<owner>_<id>``), so their
+    ids never collide with wall comments and they have no post of the city.
+    """
+
+    prefix: str
+    object_field: str  # the commented object's id: post_id, photo_id, …
+    owner_fields: tuple[str, ...]  # where the object's owner is given, first present wins
+    link: str  # the comment's address; {owner} {object} {comment}
+
+    def ref(self, owner_id: int, item_id: int) -> str:
+        return f"{self.prefix}:{owner_id}_{item_id}" if self.prefix else wall_ref(owner_id, item_id)
+
+    def owner(self, obj: dict, group_id: int) -> int:
+        for name in self.owner_fields:
+            value = optional_id(obj.get(name), name)
+            if value:
+                return value
+        return -group_id
+
+
+PLACES = {
+    "wall_reply": Place("", "post_id", ("post_owner_id", "owner_id"),
+                        "https://vk.com/wall{owner}_{object}?reply={comment}"),
+    "photo_comment": Place("photo", "photo_id", ("photo_owner_id", "owner_id"),
+                           "https://vk.com/photo{owner}_{object}"),
+    "video_comment": Place("video", "video_id", ("video_owner_id", "owner_id"),
+                           "https://vk.com/video{owner}_{object}"),
+    "market_comment": Place("market", "item_id", ("market_owner_id", "owner_id"),
+                            "https://vk.com/market{owner}?w=product{owner}_{object}"),
+    "board_post": Place("board", "topic_id", ("topic_owner_id", "owner_id"),
+                        "https://vk.com/topic{owner}_{object}?post={comment}"),
+}
+
+
+def _comment(account: Account, group_id: int, place: Place, c: dict, is_edit: bool = False) -> ChannelEvent:
+    owner_id = place.owner(c, group_id)
+    comment_id = as_id(c.get("id"), "id")
+    object_id = as_id(c.get(place.object_field), place.object_field)
+    from_id = as_id(c.get("from_id"), "from_id")
+    external_id = place.ref(owner_id, comment_id)
     if from_id == -group_id:
         return Skipped("own comment", external_id)
     if c.get("deleted"):
         return Skipped("deleted comment", external_id)
-    post_ref = wall_ref(owner_id, post_id)
-    reply_to = c.get("reply_to_comment")
-    link = f"https://vk.com/wall{post_ref}?reply={comment_id}"
-    if c.get("parents_stack"):
-        link += f"&thread={c['parents_stack'][0]}"
+    thread_ref = place.ref(owner_id, object_id)
+    reply_to = optional_id(c.get("reply_to_comment"), "reply_to_comment")
+    link = place.link.format(owner=owner_id, object=object_id, comment=comment_id)
+    parents = c.get("parents_stack")
+    top = loose_id(parents[0]) if not place.prefix and isinstance(parents, list) and parents else None
+    if top is not None:  # only the link needs it: an odd value must not cost the comment
+        link += f"&thread={top}"
     return InboundMessage(
-        account_id=account.id, external_id=external_id, text=_text(c), sent_at=_when(c.get("date")),
-        author_id=str(from_id), author_name=author_name(from_id), thread_ref=post_ref, post_ref=post_ref,
-        reply_to_external_id=wall_ref(owner_id, int(reply_to)) if reply_to else None, permalink=link,
+        account_id=account.id, external_id=external_id, text=item_text(c), sent_at=_when(c.get("date")),
+        author_id=str(from_id), author_name=author_name(from_id), thread_ref=thread_ref,
+        post_ref=thread_ref if not place.prefix else None,  # only wall posts are the city's posts
+        reply_to_external_id=place.ref(owner_id, reply_to) if reply_to else None, permalink=link,
         is_edit=is_edit, edited_at=utcnow() if is_edit else None)
 
 
-def _reply_new(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
-    return [_comment(account, group_id, obj)]
-
-
-def _reply_edit(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
-    return [_comment(account, group_id, obj, is_edit=True)]
-
-
-def _reply_restore(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
-    # The restored comment may never have been seen: ingest it (a duplicate if it was).
-    event = _comment(account, group_id, obj)
-    if isinstance(event, Skipped):
+def _comment_event(place: Place, action: str) -> Callable[[Account, int, dict], list[ChannelEvent]]:
+    def handle(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+        if action == "delete":
+            # VK sends ``deleter_id``; the schema names ``user_id``: neither is needed here.
+            owner_id = place.owner(obj, group_id)
+            return [CommentDeleted(account.id, place.ref(owner_id, as_id(obj.get("id"), "id")))]
+        event = _comment(account, group_id, place, obj, is_edit=action == "edit")
+        if action == "restore" and not isinstance(event, Skipped):
+            # The restored comment may never have been seen: ingest it (a duplicate if it was).
+            return [event, CommentRestored(account.id, event.external_id)]
         return [event]
-    return [event, CommentRestored(account.id, event.external_id)]
 
-
-def _reply_delete(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
-    # VK sends ``deleter_id``; the schema calls it ``user_id``: neither is needed here.
-    owner_id = int(obj.get("owner_id") or -group_id)
-    return [CommentDeleted(account.id, wall_ref(owner_id, int(obj["id"])))]
+    return handle
 
 
 def _post_new(account: Account, group_id: int, post: dict) -> list[ChannelEvent]:
-    owner_id, post_id = int(post.get("owner_id") or -group_id), int(post["id"])
-    ref = wall_ref(owner_id, post_id)
+    owner_id = optional_id(post.get("owner_id"), "owner_id") or -group_id
+    ref = wall_ref(owner_id, as_id(post.get("id"), "id"))
     link = f"https://vk.com/wall{ref}"
-    from_id = int(post.get("from_id") or owner_id)
+    from_id = optional_id(post.get("from_id"), "from_id") or owner_id
     if post.get("post_type") == "suggest" or from_id > 0:
         # A resident's post on an open wall, or one suggested for moderation: an appeal, not the city's post.
-        return [InboundMessage(account_id=account.id, external_id=f"post{ref}", text=_text(post),
+        return [InboundMessage(account_id=account.id, external_id=f"post{ref}", text=item_text(post),
                                sent_at=_when(post.get("date")), author_id=str(from_id),
                                author_name=author_name(from_id), thread_ref=ref, permalink=link)]
-    return [PostSeen(account_id=account.id, external_id=ref, text=_text(post), posted_at=_when(post.get("date")),
+    return [PostSeen(account_id=account.id, external_id=ref, text=item_text(post), posted_at=_when(post.get("date")),
                      link=link, thread_ref=ref)]
 
 
-def _message_new(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+def _dialog_message(account: Account, group_id: int, obj: dict, *, is_edit: bool = False) -> list[ChannelEvent]:
+    """A direct message: ``message_new`` wraps it as ``{message, client_info}`` since API
+    5.103 (the object itself before); ``message_edit`` is the message object."""
     message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
-    peer_id, from_id = int(message["peer_id"]), int(message["from_id"])
-    number = message.get("conversation_message_id") or message["id"]
+    from_id = as_id(message.get("from_id", message.get("user_id")), "from_id")
+    peer_id = optional_id(message.get("peer_id"), "peer_id") or from_id
+    number = optional_id(message.get("conversation_message_id"), "conversation_message_id") \
+        or as_id(message.get("id"), "id")
     external_id = f"dm:{peer_id}:{number}"
-    if from_id <= 0 or message.get("out"):
+    if from_id <= 0 or message.get("out") in (1, True, "1"):
         return [Skipped("message of a community", external_id)]
-    return [InboundMessage(account_id=account.id, external_id=external_id, text=_text(message),
+    if message.get("action"):  # someone joined or left a chat, a title changed, a pin …
+        return [Skipped("service message", external_id)]
+    edited_at = (timestamp(message.get("update_time"), "update_time") or utcnow()) if is_edit else None
+    return [InboundMessage(account_id=account.id, external_id=external_id, text=item_text(message),
                            sent_at=_when(message.get("date")), author_id=str(from_id),
                            author_name=author_name(from_id), thread_ref=f"dm:{peer_id}",
-                           permalink=f"https://vk.com/gim{group_id}?sel={peer_id}")]
+                           permalink=f"https://vk.com/gim{group_id}?sel={peer_id}", is_edit=is_edit,
+                           edited_at=edited_at)]
+
+
+def _message_edit(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    return _dialog_message(account, group_id, obj, is_edit=True)
+
+
+def _message_reply(account: Account, group_id: int, obj: dict) -> list[ChannelEvent]:
+    return [Skipped("message of a community", None)]  # the community's own outgoing message
 
 
 def _mention(account: Account, _group_id: int, post: dict) -> list[ChannelEvent]:
-    owner_id, post_id = int(post["owner_id"]), int(post["id"])
+    owner_id, post_id = as_id(post.get("owner_id"), "owner_id"), as_id(post.get("id"), "id")
     ref = wall_ref(owner_id, post_id)
-    author = int(post.get("from_id") or owner_id)
-    return [InboundMessage(account_id=account.id, external_id=f"wall{ref}", text=_text(post),
+    author = optional_id(post.get("from_id"), "from_id") or owner_id
+    return [InboundMessage(account_id=account.id, external_id=f"wall{ref}", text=item_text(post),
                            sent_at=_when(post.get("date")), author_id=str(author), author_name=author_name(author),
                            thread_ref=f"wall{ref}", permalink=f"https://vk.com/wall{ref}", is_mention=True)]
 
 
 HANDLERS: dict[str, Callable[[Account, int, dict], list[ChannelEvent]]] = {
-    "wall_reply_new": _reply_new,
-    "wall_reply_edit": _reply_edit,
-    "wall_reply_restore": _reply_restore,
-    "wall_reply_delete": _reply_delete,
     "wall_post_new": _post_new,
-    "message_new": _message_new,
+    "message_new": _dialog_message,
+    "message_edit": _message_edit,
+    "message_reply": _message_reply,
     MENTION: _mention,
+    **{f"{name}_{action}": _comment_event(place, action)
+       for name, place in PLACES.items() for action in ("new", "edit", "restore", "delete")},
 }
 
 from .vk_history import backfill, collect_all_mentions, collect_mentions  # noqa: E402,F401  (public jobs)
