@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     register_config(app, config)
+    register_web_input(app)  # before any blueprint: the app's ``int`` converter is bounded
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -58,6 +59,12 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
     desk_config.check_production(app.config)
+
+
+def register_web_input(app: Flask) -> None:
+    from .web_input import init_web_input
+
+    init_web_input(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -80,6 +80,12 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Request bodies above these sizes are refused with 413 (desk/web_input.py): any
+        # request, and a network's webhook delivery under /hooks/.
+        "MAX_CONTENT_LENGTH": int(env.get("DESK_MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
+        "WEBHOOK_MAX_BYTES": int(env.get("WEBHOOK_MAX_BYTES", str(1024 * 1024))),
+        # JSON nested deeper than this is not read (400 for the API, a dead letter for a webhook).
+        "JSON_MAX_DEPTH": int(env.get("JSON_MAX_DEPTH", "64")),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_FROM": env.get("MAIL_FROM", "desk@localhost"),

@@ -1,19 +1,17 @@
 """Error pages: HTML for people, JSON for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/hooks/")
+from .web_input import wants_json
 
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if _wants_json():
+        if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code, fields={}), exc.code
         if exc.code in (403, 404, 500):
             return render_template(f"errors/{exc.code}.html"), exc.code
@@ -27,6 +25,6 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
-        if _wants_json():
+        if wants_json():
             return jsonify(error="Internal Server Error", message="the server failed; it is logged", status=500), 500
         return render_template("errors/500.html"), 500

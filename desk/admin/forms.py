@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from .. import labels
 from ..extensions import db
 from ..models import Department, Direction, Role, User
+from ..web_input import parse_id
 from ..links import HttpUrl
 from .platforms import CREDENTIALS, SETTINGS
 
@@ -28,7 +29,9 @@ def direction_choices(blank: bool) -> list[tuple[str, str]]:
 
 
 def department_of(form_field) -> Department | None:
-    return db.session.get(Department, form_field.data) if form_field.data else None
+    # Views call this before the form validates: an id no row can have is no department.
+    department_id = parse_id(form_field.data)
+    return db.session.get(Department, department_id) if department_id else None
 
 
 class UserForm(FlaskForm):

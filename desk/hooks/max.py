@@ -7,12 +7,10 @@ stored and queued, and MAX gets its 200 at once (it retries anything else for up
 """
 from __future__ import annotations
 
-import json
-
 from flask import abort, request
 
 from ..channels.max import update_key
-from .views import account_or_404, bp, secret_matches, store_and_enqueue
+from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
 @bp.post("/max/<int:account_id>")
@@ -22,9 +20,6 @@ def max_webhook(account_id: int):
     if not secret_matches(expected, request.headers.get("X-Max-Bot-Api-Secret")):
         abort(403)
     body = request.get_data()
-    try:
-        key = update_key(json.loads(body))
-    except ValueError:
-        key = None  # kept anyway: the worker files it as a dead letter
-    store_and_enqueue(account, body, key)
+    # A body that is not JSON has no key; it is kept anyway and becomes a dead letter.
+    store_and_enqueue(account, body, update_key(read_json(body)))
     return {"ok": True}

@@ -10,21 +10,16 @@ a repeat with the same ``message.mid`` changes nothing.
 """
 from __future__ import annotations
 
-import json
-
 from flask import abort, request
 
-from .views import account_or_404, bp, secret_matches, store_and_enqueue
+from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
 def message_key(body: bytes) -> str | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None  # kept anyway: the worker files it as a dead letter
+    payload = read_json(body)  # None: kept anyway, the worker files it as a dead letter
     message = payload.get("message") if isinstance(payload, dict) else None
     mid = message.get("mid") if isinstance(message, dict) else None
-    return str(mid) if mid else None
+    return str(mid) if isinstance(mid, (str, int)) and not isinstance(mid, bool) and mid else None
 
 
 @bp.post("/ok/<int:account_id>/<token>")

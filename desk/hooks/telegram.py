@@ -8,21 +8,17 @@ into a dead letter that an admin can see and replay.
 """
 from __future__ import annotations
 
-import json
-
 from flask import request
 
-from .views import account_or_404, bp, secret_matches, store_and_enqueue
+from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def _update_id(body: bytes) -> str | None:
-    try:
-        update_id = json.loads(body).get("update_id")
-    except (ValueError, AttributeError):
-        return None
-    return str(update_id) if isinstance(update_id, int) else None
+    update = read_json(body)
+    update_id = update.get("update_id") if isinstance(update, dict) else None
+    return str(update_id) if isinstance(update_id, int) and not isinstance(update_id, bool) else None
 
 
 @bp.post("/telegram/<int:account_id>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import importlib
 import logging
+from typing import Any
 
 from flask import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Account, WebhookDelivery
 from ..queue import enqueue
+from ..web_input import load_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -30,11 +32,22 @@ def account_or_404(account_id: int, platform: str) -> Account:
     return account
 
 
-def secret_matches(expected: str | None, given: str | None) -> bool:
-    """Constant-time comparison; a missing expected secret never matches."""
-    if not expected or given is None:
+def secret_matches(expected: object, given: object) -> bool:
+    """Constant-time comparison; a missing expected secret, or a given one that is not
+    text (a number, a list, ``null`` in a JSON body), never matches."""
+    if not expected or not isinstance(expected, str) or not isinstance(given, str):
         return False
-    return hmac.compare_digest(expected.encode(), given.encode())
+    return hmac.compare_digest(expected.encode(errors="replace"), given.encode(errors="replace"))
+
+
+def read_json(body: bytes) -> Any | None:
+    """A delivery's JSON as the desk reads it (bounded depth, cleaned strings), or
+    ``None`` when it is not such JSON: the caller still stores it, and the worker files
+    it as a dead letter an admin can see."""
+    try:
+        return load_json(body)
+    except ValueError:
+        return None
 
 
 def accept_delivery(account: Account, payload: bytes | str, event_key: str | None) -> WebhookDelivery | None:

@@ -15,27 +15,37 @@ import json
 
 from flask import Response, request
 
-from .views import account_or_404, bp, secret_matches, store_and_enqueue
+from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
 def _plain(text: str, status: int = 200) -> Response:
     return Response(text, status=status, mimetype="text/plain")
 
 
+def _same_community(given: object, configured: object) -> bool:
+    """Does the event's ``group_id`` name the account's community? Either may come as a
+    number or text, the configured one also negative (a wall's owner id); any other
+    type is no community."""
+    def digits(value: object) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        text = str(value).strip().lstrip("-")
+        return text if text.isascii() and text.isdigit() and text.strip("0") else None
+
+    return digits(given) is not None and digits(given) == digits(configured)
+
+
 @bp.post("/vk/<int:account_id>")
 def vk_callback(account_id: int) -> Response:
     account = account_or_404(account_id, "vk")
-    try:
-        body = json.loads(request.get_data(cache=False))
-    except ValueError:
-        return _plain("not JSON", 400)
+    # Without the parsed body there is no secret to check, so nothing unreadable is stored.
+    body = read_json(request.get_data(cache=False))
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return _plain("not a Callback API event", 400)
     credentials = account.get_credentials()
     if body["type"] == "confirmation":
-        group_id = (account.settings or {}).get("group_id")
         code = credentials.get("confirmation_code")
-        if not code or not group_id or str(body.get("group_id")) != str(abs(int(group_id))):
+        if not code or not _same_community(body.get("group_id"), (account.settings or {}).get("group_id")):
             return _plain("unknown community", 403)
         return _plain(code)
     if not secret_matches(credentials.get("callback_secret"), body.get("secret")):

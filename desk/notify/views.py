@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from ..extensions import db
+from ..web_input import parse_id
 from . import services
 
 bp = Blueprint("notify", __name__, url_prefix="/notifications")
@@ -28,8 +29,8 @@ def index():
 def mark_read():
     form = MarkReadForm()
     if form.validate_on_submit():
-        raw = request.form.get("id")
-        ids = [int(raw)] if raw and raw.isdigit() else None
+        raw = request.form.get("id")  # none: all of them; not an id: none of them
+        ids = None if not raw else [n for n in [parse_id(raw)] if n is not None]
         services.mark_read(current_user, ids)
         db.session.commit()
     return redirect(url_for("notify.index"))

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..links import http_url
 from ..models import Account, Role
 from ..models.replies import DeliveryState
+from ..web_input import parse_id
 from . import publications
 from .directory import DIRECTIONS, NETWORKS, build_directory, clean_filter
 from .export import growth_workbook
@@ -112,7 +113,7 @@ def _growth_from_query():
     """The growth report the query string asks for, and its cleaned arguments."""
     network, direction = _filters()
     args = {"days": clean_days(request.args.get("days")), "network": network, "direction": direction,
-            "account_id": request.args.get("account", type=int)}
+            "account_id": parse_id(request.args.get("account"))}
     report = growth_report(args["days"], direction=direction, network=network, account_id=args["account_id"])
     return args, report
 

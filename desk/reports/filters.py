@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from ..models import Direction, Platform, Ticket, TicketStatus
+from ..web_input import parse_id
 from .periods import Period, parse_period
 
 NONE = "none"
@@ -53,8 +54,8 @@ class ReportFilters:
                     dims.append((name, raw))
                 else:
                     errors[name] = f"must be one of {', '.join(ALLOWED[name])}"
-            elif raw.isdigit() and len(raw) <= 12:
-                dims.append((name, int(raw)))
+            elif parse_id(raw) is not None:
+                dims.append((name, parse_id(raw)))
             else:
                 errors[name] = "must be a positive integer or none"
         return cls(period, tuple(dims)), errors

@@ -9,6 +9,7 @@ from ..auth.scope import roles_required, ticket_scope
 from ..models import Role, utcnow
 from ..tickets.listing import choices
 from ..tickets.queries import FilterError, QueueFilters
+from ..web_input import parse_id
 from . import drill as drill_mod
 from .charts import trend_chart
 from .export import csv_response, xlsx_response
@@ -65,8 +66,7 @@ def export_report(fmt: str):
 def tickets():
     now, tz = utcnow(), city_tz()
     drill, errors = drill_mod.Drill.from_args(request.args, local_today(now, tz))
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 13 else None
+    before_id = parse_id(request.args.get("before", ""))
     rows, next_before = drill_mod.page(drill, now, tz, before_id)
     return render_template("reports/tickets.html", drill=drill, rows=rows, next_before=next_before,
                            total=drill_mod.count(drill, now, tz), errors=errors, is_first_page=before_id is None,

@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from .. import labels
 from ..models import Category, Department, Priority, User
+from ..web_input import ID_RANGE, coerce_id
 from .permissions import BULK_ACTIONS
 
 TEXT_LIMIT = 5000
@@ -61,7 +62,7 @@ class AssigneeForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    target_id = IntegerField(_l("Merge into ticket No."), validators=[DataRequired(), NumberRange(min=1)])
+    target_id = IntegerField(_l("Merge into ticket No."), validators=[DataRequired(), ID_RANGE])
 
 
 class NoteForm(FlaskForm):
@@ -81,14 +82,14 @@ class DraftForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    ticket_ids = SelectMultipleField(_l("Tickets"), coerce=int, validate_choice=False,
+    ticket_ids = SelectMultipleField(_l("Tickets"), coerce=coerce_id, validate_choice=False,
                                      validators=[DataRequired(message=_l("Select at least one ticket."))])
     action = SelectField(_l("Action"), choices=[SelectChoice(a) for a in BULK_ACTIONS])
-    department_id = IntegerField(_l("Department"), validators=[Optional()])
-    category_id = IntegerField(_l("Category"), validators=[Optional()])
+    department_id = IntegerField(_l("Department"), validators=[Optional(), ID_RANGE])
+    category_id = IntegerField(_l("Category"), validators=[Optional(), ID_RANGE])
     priority = SelectField(_l("Priority"), choices=[NONE_CHOICE] + [SelectChoice(p.value) for p in Priority],
                            validators=[Optional()])
-    target_id = IntegerField(_l("Merge into ticket No."), validators=[Optional()])
+    target_id = IntegerField(_l("Merge into ticket No."), validators=[Optional(), ID_RANGE])
     next = HiddenField()
 
 

@@ -19,6 +19,7 @@ from ..auth.scope import ticket_scope
 from ..extensions import db
 from ..models import (OPEN_STATUSES, Category, Department, Direction, Platform, Priority, Ticket, TicketStatus,
                       User, utcnow)
+from ..web_input import parse_id
 from .search import search_condition
 
 SORTS = ("newest", "deadline")
@@ -98,10 +99,10 @@ class QueueFilters:
             value = _one(args, name)
             if not value:
                 return None
-            if not value.isdigit() or len(value) > 12:
+            parsed = parse_id(value)
+            if parsed is None:
                 errors[name] = "must be a positive integer"
-                return None
-            return int(value)
+            return parsed
 
         def flag(name: str) -> bool:
             value = _one(args, name).lower()

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from ..models import Ticket
+from ..web_input import parse_id
 
 # Keep in sync with Index("ix_tickets_search", ...) in desk/models/tickets.py.
 PG_SEARCH_VECTOR = "to_tsvector('russian', coalesce(tickets.subject, '') || ' ' || coalesce(tickets.author_name, ''))"
@@ -102,9 +103,9 @@ def search_condition(q: str) -> ColumnElement[bool]:
     """
     q = q.strip()
     by_id = None
-    number = q.lstrip("#")
-    if number.isdigit() and len(number) < 12:
-        by_id = Ticket.id == int(number)
+    number = parse_id(q.lstrip("#"))
+    if number is not None:
+        by_id = Ticket.id == number
         if q.startswith("#"):
             return by_id
 
