@@ -13,18 +13,16 @@ def init_errors(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code, fields={}), exc.code
-        if exc.code in (403, 404, 500):
-            return render_template(f"errors/{exc.code}.html"), exc.code
         if exc.code is None or exc.code < 400:
             return exc  # redirects raised as exceptions pass through
-        # Any other error (an expired form's CSRF token, a wrong method, too many requests)
-        # gets a page in the user's language, keeping the error's own headers (Allow, Retry-After).
+        # One page for every error, in the user's language, keeping the error's own headers
+        # (Allow, Retry-After).
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
-        page = render_template("errors/other.html", code=exc.code, csrf_expired=isinstance(exc, CSRFError))
+        page = render_template("errors/error.html", code=exc.code, csrf_expired=isinstance(exc, CSRFError))
         return page, exc.code, headers
 
     @app.errorhandler(500)
     def server_error(exc):
         if wants_json():
             return jsonify(error="Internal Server Error", message="the server failed; it is logged", status=500), 500
-        return render_template("errors/500.html"), 500
+        return render_template("errors/error.html", code=500), 500
