@@ -22,7 +22,8 @@ A case file::
 
 Each network's test module delivers ``before`` and then the update by each path (the
 webhook endpoint → queue → worker, and the polling collector against the fake
-server) and calls :func:`check` with the database snapshots around the update.
+server) and calls :func:`check` with the database snapshots around the update;
+:func:`run_case` does that with a :func:`by_webhook` or :func:`by_polling` deliverer.
 """
 from __future__ import annotations
 
@@ -30,8 +31,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from desk.extensions import db
 from desk.models import DeadLetter, Message, MessageRevision, Post, Ticket
+from tests.collect_helpers import drain_queue, no_sleep
+from workers.collectors.base import poll_account
 
 CORPUS = Path(__file__).parent / "corpus"
 OUTCOMES = {"ticket", "joined", "edited", "ignored", "post", "dead_letter", "deleted", "restored"}
@@ -66,6 +71,43 @@ def load_cases(network: str) -> list[Case]:
         assert case.expect.get("outcome") in OUTCOMES, f"{path.name}: unknown outcome"
         cases.append(case)
     return cases
+
+
+def case_params(cases: list[Case]) -> list:
+    """One pytest parameter per (case, path), named ``<case>-<path>``."""
+    return [pytest.param(case, path, id=f"{case.name}-{path}") for case in cases for path in case.paths]
+
+
+def by_webhook(client, url: str, headers: dict | None = None):
+    """A ``deliver`` for :func:`run_case`: POST each update to ``url`` with the Flask test
+    client (each must be answered 200), then run the queued jobs with a burst worker."""
+    def deliver(updates: list) -> None:
+        for update in updates:
+            answer = client.post(url, data=json.dumps(update, ensure_ascii=False), content_type="application/json",
+                                 headers=headers or {})
+            assert answer.status_code == 200, (answer.status_code, update)
+        drain_queue()
+    return deliver
+
+
+def by_polling(push, account_id: int):
+    """A ``deliver`` for :func:`run_case`: hand each update to the fake server with
+    ``push(update)`` (it returns them verbatim), then poll the account once."""
+    def deliver(updates: list) -> None:
+        for update in updates:
+            push(update)
+        poll_account(account_id, sleep=no_sleep)
+    return deliver
+
+
+def run_case(case: Case, deliver) -> None:
+    """Deliver the case's ``before`` updates, then its updates (``deliver(list)``), and
+    check the database change with :func:`check`."""
+    if case.before:
+        deliver(case.before)
+    before = snapshot()
+    deliver(case.updates)
+    check(case, before, snapshot())
 
 
 @dataclass(frozen=True)

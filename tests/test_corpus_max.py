@@ -4,14 +4,10 @@ database) and through long polling (the fake's ``/updates`` returns the update
 verbatim → ``poll_account``), each ending in the outcome the case expects."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.collect_helpers import drain_queue, no_sleep
-from tests.corpus_support import check, load_cases, snapshot
+from tests.corpus_support import by_polling, by_webhook, case_params, load_cases, run_case
 from tests.fakes.max import FakeMax
-from workers.collectors.base import poll_account
 
 # The same channel and bot as the fuzz tests (tests/test_fuzz_inbound.py), so the corpus
 # shapes read as this account's there too.
@@ -35,32 +31,9 @@ def fake(app):
         yield server
 
 
-def _webhook(client, account_id: int):
-    def deliver(updates: list) -> None:
-        for update in updates:
-            answer = client.post(f"/hooks/max/{account_id}", data=json.dumps(update, ensure_ascii=False),
-                                 content_type="application/json", headers={"X-Max-Bot-Api-Secret": SECRET})
-            assert answer.status_code == 200, (answer.status_code, update)
-        drain_queue()
-    return deliver
-
-
-def _poll(fake: FakeMax, account_id: int):
-    def deliver(updates: list) -> None:
-        for update in updates:
-            fake.add(update)
-        poll_account(account_id, sleep=no_sleep)
-    return deliver
-
-
-@pytest.mark.parametrize("case,path", [pytest.param(case, path, id=f"{case.name}-{path}")
-                                       for case in CASES for path in case.paths])
+@pytest.mark.parametrize("case,path", case_params(CASES))
 def test_case(case, path, fake, make, client):
     account = make.account("max", settings={"chat_id": CHANNEL, "bot_user_id": BOT_USER_ID, **case.settings},
                            credentials={"bot_token": TOKEN, "webhook_secret": SECRET})
-    deliver = _webhook(client, account.id) if path == "webhook" else _poll(fake, account.id)
-    if case.before:
-        deliver(case.before)
-    before = snapshot()
-    deliver(case.updates)
-    check(case, before, snapshot())
+    run_case(case, by_webhook(client, f"/hooks/max/{account.id}", {"X-Max-Bot-Api-Secret": SECRET})
+             if path == "webhook" else by_polling(fake.add, account.id))
