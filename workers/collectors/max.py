@@ -66,6 +66,8 @@ def _kinds(body: Mapping[str, Any]) -> list[str]:
     kinds = []
     for attachment in attachments:
         kind = attachment.get("type") if isinstance(attachment, dict) else None
+        if not isinstance(kind, str):
+            kind = "unknown" if isinstance(attachment, dict) else None  # an attachment of no known type
         if kind is None or kind in NOT_MEDIA:
             continue
         kinds.append(MEDIA_KINDS.get(kind, "other"))
