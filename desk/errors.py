@@ -1,7 +1,7 @@
 """Error pages: HTML for people, JSON for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -11,6 +11,10 @@ from .web_input import wants_json
 def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            from .api.errors import http_error_response  # the API's one error shape, Allow kept
+
+            return http_error_response(exc)
         if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code, fields={}), exc.code
         if exc.code is None or exc.code < 400:
@@ -23,6 +27,10 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
+        if request.path.startswith("/api/"):
+            from .api.errors import server_error_response
+
+            return server_error_response()
         if wants_json():
             return jsonify(error="Internal Server Error", message="the server failed; it is logged", status=500), 500
         return render_template("errors/error.html", code=500), 500

@@ -275,6 +275,63 @@ def test_inactive_department_is_refused(api, make, org):
                  422, "department")
 
 
+@pytest.mark.parametrize("body, field", [
+    ({"department": 2**31}, "department"),
+    ({"department": 2**63}, "department"),
+    ({"category": 0}, "category"),
+    ({"department": -5}, "department"),
+    ({"department": 1e308}, "department"),
+])
+def test_ids_beyond_the_database_range_are_400_not_500(api, make, org, body, field):
+    ticket = make.ticket()
+    assert_error(api(org["operator"]).post(f"/tickets/{ticket.id}/route", json=body), 400, field)
+    db.session.refresh(ticket)
+    assert ticket.department_id is None and ticket.status == "new"
+
+
+@pytest.mark.parametrize("path", ["/tickets/2147483648", "/tickets/9223372036854775808", "/tickets/0"])
+def test_ticket_ids_no_row_can_have_are_404_in_the_api_shape(api, make, org, path):
+    make.ticket()
+    caller = api(org["operator"])
+    assert_error(caller.get(path), 404)
+    assert_error(caller.post(path + "/status", json={"status": "spam"}), 404)
+    assert_error(caller.post(path + "/replies", json={"text": "Ответ"}), 404)
+
+
+def test_deeply_nested_json_is_a_400_in_the_api_shape(api, make, org):
+    ticket = make.ticket()
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api(org["operator"]).post(f"/tickets/{ticket.id}/status", data=deep, content_type="application/json")
+    assert_error(response, 400)
+
+
+def test_nul_and_lone_surrogates_in_texts_are_stored_cleaned(api, make, org):
+    ticket = routed_ticket(make, org["operator"], org["roads"])
+    raw = '{"status": "new", "reason": "\\ud800 не наш\\u0000 район"}'
+    response = api(org["roads_head"]).post(f"/tickets/{ticket.id}/status", data=raw,
+                                            content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert events(ticket, "status")[-1].reason == "\ufffd не наш\ufffd район"
+
+
+def test_a_reply_on_a_ticket_whose_status_forbids_it_is_a_conflict(api, make, org):
+    ticket = make.ticket()
+    change_status(ticket, TicketStatus.SPAM, org["operator"])
+    db.session.commit()
+    assert_error(api(org["operator"]).post(f"/tickets/{ticket.id}/replies", json={"text": "Спасибо"}), 409)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])
+def test_undeclared_methods_are_405_with_allow_in_the_api_shape(client, api, make, org, method):
+    ticket = make.ticket()
+    caller = api(org["operator"])
+    for path, allowed in ((f"/tickets/{ticket.id}", {"GET"}), (f"/tickets/{ticket.id}/replies", {"GET", "POST"}),
+                          (f"/tickets/{ticket.id}/status", {"POST"}), ("/tickets", {"GET"})):
+        response = client.open("/api/v1" + path, method=method, headers=caller.headers)
+        assert_error(response, 405)
+        assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
 # --- status ---------------------------------------------------------------------------
 
 def test_operator_marks_spam_and_the_event_says_who(api, make, org):
@@ -407,7 +464,14 @@ def test_head_list_holds_only_their_department(api, make, org):
     ({"status": "done"}, 422, "status"),
     ({"platform": "myspace"}, 422, "platform"),
     ({"sort": "oldest"}, 422, "sort"),
-    ({"department": "roads"}, 422, "department"),
+    ({"department": "roads"}, 400, "department"),
+    ({"department": str(2**31)}, 422, "department"),
+    ({"category": "9" * 5000}, 422, "category"),
+    ({"platform": ""}, 422, "platform"),
+    ({"status": "new,spam"}, 422, "status"),
+    ({"platform": ["vk", "ok"]}, 400, "platform"),
+    ({"q": "яма " * 70}, 422, "q"),
+    ({"cursor": "not a cursor"}, 422, "cursor"),
     ({"overdue": "maybe"}, 422, "overdue"),
     ({"limit": "0"}, 422, "limit"),
     ({"limit": "201"}, 422, "limit"),

@@ -35,7 +35,25 @@ def error_response(status: int, error: str, message: str, fields: dict[str, str]
 # HTTP errors raised by shared helpers (``abort(404)`` in get_ticket_or_404) get a
 # machine-friendly code instead of werkzeug's English name.
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 422: "validation_failed"}
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+          422: "validation_failed", 429: "too_many_requests"}
+
+
+def http_error_response(exc: HTTPException):
+    """An HTTP error in the API's shape, keeping its headers (``Allow`` on a 405).
+
+    Also used by the app-wide handler for ``/api/`` paths: routing errors (an unknown
+    path, a wrong method) are raised before any blueprint is chosen."""
+    code = exc.code or 500
+    response = error_response(code, _CODES.get(code, "error"), exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def server_error_response():
+    return error_response(500, "server_error", "the server failed; it is logged")
 
 
 def register_error_handlers(bp: Blueprint) -> None:
@@ -43,7 +61,4 @@ def register_error_handlers(bp: Blueprint) -> None:
     def api_error(exc: ApiError):
         return error_response(exc.status, exc.error, exc.message, exc.fields)
 
-    @bp.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        code = exc.code or 500
-        return error_response(code, _CODES.get(code, "error"), exc.description or exc.name)
+    bp.register_error_handler(HTTPException, http_error_response)

@@ -1,11 +1,16 @@
 """The OpenAPI 3.1 description of API v1, served at ``/api/v1/openapi.json``.
 
-Enums come from the models so the document cannot drift from what the API accepts;
-tests check that every path exists and that real responses validate against it.
+Request bodies and query strings are written from the declarations the views check
+(``specs.py``) and enums come from the models, so the document cannot drift from what
+the API accepts; tests check that every path exists, that real responses validate
+against it, and schemathesis fuzzes the API against it.
 """
 from __future__ import annotations
 
 from ..models import Direction, MessageDirection, Platform, Priority, TicketStatus
+from ..models.replies import DeliveryState, ReplyState
+from .specs import LIST_QUERY, PATH_ID_MAX, REPLY_BODY, ROUTE_BODY, STATUS_BODY
+from .validation import body_schema, query_parameters
 
 API_STATUSES = TicketStatus.values()
 
@@ -27,9 +32,8 @@ def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _query(name: str, description: str, schema: dict, **extra) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema, **extra}
+def _body(schema_name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema_name)}}}
 
 
 TICKET_PROPERTIES = {
@@ -145,28 +149,56 @@ SCHEMAS = {
                      "actor_id", "created_at"],
         "additionalProperties": False,
     },
-    "RouteRequest": {
+    "RouteRequest": body_schema(
+        ROUTE_BODY, minProperties=1,
+        description="Triage a ticket. Give at least one field. Without `department` the category's "
+                    "default department is used; a new ticket that gets a department becomes `triaged`."),
+    "StatusRequest": body_schema(
+        STATUS_BODY,
+        description="Move a ticket to another status. Returning a routed ticket to `new` needs a "
+                    "`reason`. `merged` is not set through this endpoint."),
+    "ReplyRequest": body_schema(REPLY_BODY),
+    "Delivery": {
         "type": "object",
-        "description": "Triage a ticket. Give at least one field. Without `department` the "
-                       "category's default department is used; a new ticket that gets a "
-                       "department becomes `triaged`.",
+        "description": "One outbox row: the answer posted into one resident thread.",
         "properties": {
-            "department": {"type": "integer", "description": "Department id."},
-            "category": {"type": "integer", "description": "Category id."},
-            "priority": {"type": "string", "enum": Priority.values()},
+            "id": {"type": "integer"},
+            "ticket_id": {"type": "integer", "description": "The resident thread's ticket."},
+            "platform": {"type": "string", "enum": Platform.values()},
+            "state": {"type": "string", "enum": DeliveryState.values()},
+            "attempts": {"type": "integer", "minimum": 0},
+            "error": _TEXT_OR_NULL,
+            "external_id": _TEXT_OR_NULL,
+            "permalink": {"type": ["string", "null"], "description": "An http(s) link, or null."},
+            "sent_at": _DT,
         },
-        "minProperties": 1,
+        "required": ["id", "ticket_id", "platform", "state", "attempts", "error", "external_id", "permalink",
+                     "sent_at"],
         "additionalProperties": False,
     },
-    "StatusRequest": {
+    "Reply": {
         "type": "object",
-        "description": "Move a ticket to another status. Returning a routed ticket to `new` "
-                       "needs a `reason`. `merged` is not set through this endpoint.",
+        "description": "A public answer of the incident and its outbox rows.",
         "properties": {
-            "status": {"type": "string", "enum": API_STATUSES},
-            "reason": {"type": ["string", "null"]},
+            "id": {"type": "integer"},
+            "ticket_id": {"type": "integer"},
+            "state": {"type": "string", "enum": [*ReplyState.values(), *DeliveryState.values()],
+                      "description": "The approval state, or the worst state of its rows."},
+            "approval": {"type": "string", "enum": ReplyState.values()},
+            "text": {"type": "string"},
+            "author_id": _ID_OR_NULL,
+            "review_comment": _TEXT_OR_NULL,
+            "created_at": _DT_REQUIRED,
+            "deliveries": {"type": "array", "items": _ref("Delivery")},
         },
-        "required": ["status"],
+        "required": ["id", "ticket_id", "state", "approval", "text", "author_id", "review_comment", "created_at",
+                     "deliveries"],
+        "additionalProperties": False,
+    },
+    "ReplyList": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": _ref("Reply")}},
+        "required": ["items"],
         "additionalProperties": False,
     },
     "Error": {
@@ -182,30 +214,10 @@ SCHEMAS = {
     },
 }
 
-TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+TICKET_ID = {"name": "ticket_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1, "maximum": PATH_ID_MAX}}
 
-_FLAG = {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on", "off"]}
-
-LIST_PARAMETERS = [
-    _query("status", "Repeat (or comma-separate) to match any of several statuses; "
-                     "absent or `all` means every status.",
-           {"type": "array", "items": {"type": "string", "enum": [*API_STATUSES, "all"]}},
-           style="form", explode=True),
-    _query("platform", "Network the ticket came from.", {"type": "string", "enum": Platform.values()}),
-    _query("direction", "Direction of the city account.", {"type": "string", "enum": Direction.values()}),
-    _query("department", "Department id.", {"type": "integer", "minimum": 0}),
-    _query("category", "Category id.", {"type": "integer", "minimum": 0}),
-    _query("priority", "Priority.", {"type": "string", "enum": Priority.values()}),
-    _query("overdue", "Only open tickets past their resolution deadline.", _FLAG),
-    _query("unassigned", "Only tickets without an assignee.", _FLAG),
-    _query("q", "Text search in the subject and the author's name; `#123` finds ticket 123.",
-           {"type": "string", "maxLength": 200}),
-    _query("sort", "Newest first (default) or nearest resolution deadline first.",
-           {"type": "string", "enum": ["newest", "deadline"], "default": "newest"}),
-    _query("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
-    _query("cursor", "The `next_cursor` of the previous page, with the same filters and sort.",
-           {"type": "string"}),
-]
+LIST_PARAMETERS = query_parameters(LIST_QUERY)
 
 COMMON_ERRORS = {
     "401": _error("Missing, unknown, revoked or expired token, or a deactivated user."),
@@ -216,10 +228,11 @@ TICKET_ERRORS = {
 }
 WRITE_ERRORS = {
     **TICKET_ERRORS,
-    "400": _error("Malformed JSON, a wrong type or an unknown field."),
+    "400": _error("Malformed JSON, a wrong type, an unknown field or a number out of range."),
     "403": _error("Your role may not do this."),
     "409": _error("The ticket's status does not allow it."),
-    "422": _error("A value is not acceptable (unknown id, bad enum, missing field)."),
+    "413": _error("The body is larger than the desk accepts."),
+    "422": _error("A value is not acceptable (unknown id, not one of the choices, missing field)."),
 }
 
 OPENAPI: dict = {
@@ -242,7 +255,7 @@ OPENAPI: dict = {
                 "parameters": LIST_PARAMETERS,
                 "responses": {
                     "200": _json("A page of tickets.", _ref("TicketPage")),
-                    "400": _error("An unknown query parameter, or a limit that is not an integer."),
+                    "400": _error("An unknown or repeated query parameter, or a number that is not an integer."),
                     "422": _error("A value not one of the choices, out of range, or a bad cursor."),
                     **COMMON_ERRORS,
                 },
@@ -261,8 +274,7 @@ OPENAPI: dict = {
                 "operationId": "routeTicket",
                 "summary": "Set department, category and priority (operators and admins).",
                 "parameters": [TICKET_ID],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("RouteRequest")}}},
+                "requestBody": _body("RouteRequest"),
                 "responses": {"200": _json("The routed ticket.", _ref("TicketDetail")), **WRITE_ERRORS},
             },
         },
@@ -272,10 +284,25 @@ OPENAPI: dict = {
                 "summary": "Change the status. Operators and admins: any allowed transition; "
                            "department heads: work statuses on their tickets; managers: never.",
                 "parameters": [TICKET_ID],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("StatusRequest")}}},
+                "requestBody": _body("StatusRequest"),
                 "responses": {"200": _json("The ticket after the change.", _ref("TicketDetail")),
                               **WRITE_ERRORS},
+            },
+        },
+        "/tickets/{ticket_id}/replies": {
+            "get": {
+                "operationId": "listReplies",
+                "summary": "The ticket's public replies and their outbox rows.",
+                "parameters": [TICKET_ID],
+                "responses": {"200": _json("The replies.", _ref("ReplyList")), **TICKET_ERRORS},
+            },
+            "post": {
+                "operationId": "createReply",
+                "summary": "Write a public answer: posted to every resident thread of the incident, or "
+                           "waiting for an operator where the department needs approval.",
+                "parameters": [TICKET_ID],
+                "requestBody": _body("ReplyRequest"),
+                "responses": {"201": _json("The reply.", _ref("Reply")), **WRITE_ERRORS},
             },
         },
         "/openapi.json": {

@@ -1,27 +1,22 @@
 """``GET /api/v1/tickets``: the pages' queue query (desk.tickets.queries) as JSON."""
 from __future__ import annotations
 
-from flask import request
-
 from ..models import User, utcnow
-from ..tickets.queries import MAX_LIMIT, FilterError, QueueFilters, queue_page
+from ..tickets.queries import FilterError, QueueFilters, queue_page
 from .errors import unprocessable
 from .serializers import ticket_summary
-from .validation import int_param, reject_unknown_params
-
-FILTER_PARAMS = ("status", "platform", "direction", "department", "category", "priority",
-                 "overdue", "unassigned", "q", "sort")
-LIST_PARAMS = (*FILTER_PARAMS, "limit", "cursor")
-DEFAULT_LIMIT = 50
+from .specs import LIST_QUERY
+from .validation import read_query
 
 
 def list_tickets(user: User) -> dict:
     """One page of the tickets ``user`` may see; every status unless filtered."""
-    reject_unknown_params(LIST_PARAMS)
-    limit = int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    args = read_query(LIST_QUERY)
+    limit = args.pop("limit")
+    cursor = args.pop("cursor", None)
     try:
-        filters = QueueFilters.from_args(request.args)
-        page = queue_page(user, filters, request.args.get("cursor") or None, limit)
+        filters = QueueFilters.from_args(args)
+        page = queue_page(user, filters, cursor, limit)
     except FilterError as exc:
         raise unprocessable("some query parameters are not acceptable", exc.errors) from None
     now = utcnow()

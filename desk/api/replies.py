@@ -6,15 +6,15 @@ from flask import jsonify
 
 from ..auth.scope import get_ticket_or_404
 from ..extensions import db
+from ..links import http_url
 from ..replies import services
 from ..replies.jobs import enqueue_deliveries
 from .auth import api_user, require_role, token_required
 from .errors import ApiError
 from .serializers import iso
-from .validation import BodyField, read_json_body
+from .specs import REPLY_BODY
+from .validation import read_json_body
 from .views import bp
-
-REPLY_BODY = {"text": BodyField(str, required=True)}
 
 
 def reply_json(reply) -> dict:
@@ -25,7 +25,7 @@ def reply_json(reply) -> dict:
         "deliveries": [{
             "id": d.id, "ticket_id": d.ticket_id, "platform": d.platform, "state": d.state,
             "attempts": d.attempts, "error": d.last_error, "external_id": d.external_id,
-            "permalink": d.permalink or None, "sent_at": iso(d.sent_at),
+            "permalink": http_url(d.permalink), "sent_at": iso(d.sent_at),
         } for d in reply.deliveries],
     }
 
@@ -44,6 +44,8 @@ def create_reply(ticket_id: int):
     ticket = get_ticket_or_404(ticket_id, user, for_update=True)
     require_role(user, *services.WRITERS)
     body = read_json_body(REPLY_BODY)
+    if ticket.status not in services.REPLYABLE:
+        raise ApiError(409, "conflict", f"no public answer can be written on a ticket in status {ticket.status}")
     try:
         reply = services.compose(ticket, user, body["text"])
     except services.ReplyError as exc:
@@ -54,41 +56,3 @@ def create_reply(ticket_id: int):
     response = jsonify(reply_json(reply))
     response.status_code = 201
     return response
-
-
-def _document() -> None:
-    """Describe these routes in the API's OpenAPI document."""
-    from .openapi import OPENAPI, TICKET_ID, TICKET_ERRORS, WRITE_ERRORS, _json
-
-    delivery = {"type": "object", "properties": {
-        "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "platform": {"type": "string"},
-        "state": {"type": "string", "enum": ["queued", "sending", "sent", "failed", "unknown", "manual",
-                                             "cancelled"]},
-        "attempts": {"type": "integer"}, "error": {"type": ["string", "null"]},
-        "external_id": {"type": ["string", "null"]}, "permalink": {"type": ["string", "null"]},
-        "sent_at": {"type": ["string", "null"], "format": "date-time"}}}
-    reply = {"type": "object", "required": ["id", "state", "approval", "text", "deliveries"], "properties": {
-        "id": {"type": "integer"}, "ticket_id": {"type": "integer"},
-        "state": {"type": "string", "description": "The approval state, or the worst state of its rows."},
-        "approval": {"type": "string", "enum": ["draft", "pending_approval", "returned", "approved"]},
-        "text": {"type": "string"}, "author_id": {"type": ["integer", "null"]},
-        "review_comment": {"type": ["string", "null"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "deliveries": {"type": "array", "items": delivery}}}
-    OPENAPI["paths"]["/tickets/{ticket_id}/replies"] = {
-        "get": {"operationId": "listReplies", "summary": "The ticket's public replies and their outbox rows.",
-                "parameters": [TICKET_ID],
-                "responses": {"200": _json("The replies.", {"type": "object", "properties": {
-                    "items": {"type": "array", "items": reply}}}), **TICKET_ERRORS}},
-        "post": {"operationId": "createReply",
-                 "summary": "Write a public answer: posted to every resident thread of the incident, or "
-                            "waiting for an operator where the department needs approval.",
-                 "parameters": [TICKET_ID],
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                     "type": "object", "required": ["text"], "additionalProperties": False,
-                     "properties": {"text": {"type": "string"}}}}}},
-                 "responses": {"201": _json("The reply.", reply), **WRITE_ERRORS}},
-    }
-
-
-_document()

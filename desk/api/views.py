@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 
 from ..auth.scope import get_ticket_or_404
 from ..extensions import db
-from ..models import Category, Department, Priority, Role, TicketStatus
+from ..models import Category, Department, Role, TicketStatus
 from ..tickets import services
 from ..tickets.workflow import TransitionError, change_status
 from . import serializers
@@ -19,20 +19,19 @@ from .errors import ApiError, register_error_handlers, unprocessable
 from .openapi import OPENAPI
 from .permissions import check_status_change
 from .queue import list_tickets
-from .validation import BodyField, enum_value, read_json_body
+from .specs import PATH_ID_MAX, ROUTE_BODY, STATUS_BODY
+from .validation import read_json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_error_handlers(bp)
 
-ROUTE_BODY = {
-    "department": BodyField(int),
-    "category": BodyField(int),
-    "priority": BodyField(str),
-}
-STATUS_BODY = {
-    "status": BodyField(str, required=True),
-    "reason": BodyField(str, nullable=True),
-}
+
+@bp.url_value_preprocessor
+def _ids_in_range(endpoint, values):
+    """An id no row can have is simply not found (the database would refuse to compare it)."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 < value <= PATH_ID_MAX:
+            raise ApiError(404, "not_found", "no such ticket")
 
 
 @bp.get("/openapi.json")
@@ -70,7 +69,7 @@ def route(ticket_id: int):
         raise unprocessable("give at least one of department, category, priority")
     department = _active(Department, body["department"], "department") if "department" in body else None
     category = _active(Category, body["category"], "category") if "category" in body else None
-    priority = enum_value(Priority, body["priority"], "priority") if "priority" in body else None
+    priority = body.get("priority")
     try:
         services.route(ticket, user, department=department, category=category, priority=priority)
     except services.TicketError as exc:
@@ -86,7 +85,7 @@ def status(ticket_id: int):
     ticket = get_ticket_or_404(ticket_id, user, for_update=True)
     require_role(user, Role.OPERATOR, Role.ADMIN, Role.DEPARTMENT_HEAD)
     body = read_json_body(STATUS_BODY)
-    new = TicketStatus(enum_value(TicketStatus, body["status"], "status"))
+    new = TicketStatus(body["status"])
     reason = (body.get("reason") or "").strip() or None
     check_status_change(user, ticket, new, reason)
     try:

@@ -19,7 +19,7 @@ from ..auth.scope import ticket_scope
 from ..extensions import db
 from ..models import (OPEN_STATUSES, Category, Department, Direction, Platform, Priority, Ticket, TicketStatus,
                       User, utcnow)
-from ..web_input import parse_id
+from ..web_input import DB_INT_MAX, parse_id
 from .search import search_condition
 
 SORTS = ("newest", "deadline")
@@ -192,6 +192,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
         cur_sort, key, ticket_id = json.loads(raw)
         if cur_sort != sort or not isinstance(ticket_id, int):
             raise ValueError("cursor of another sort")
+        if not 0 < ticket_id <= DB_INT_MAX:  # a forged id no integer column holds
+            raise ValueError("cursor id out of range")
         when = datetime.fromisoformat(key) if key is not None else None
         if when is not None and when.tzinfo is None:
             raise ValueError("naive cursor time")
