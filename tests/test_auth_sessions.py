@@ -51,12 +51,21 @@ def test_a_copied_session_cookie_stops_working_after_logout(app, make):
     assert sessions_of(user) == []
 
 
+def test_remember_me_keeps_a_restarted_browser_signed_in(app, make):
+    user = make.user("operator")
+    browser = new_browser(app)
+    sign_in(browser, user.email, remember=True)
+    restarted = thief_with(app, browser, REMEMBER_COOKIE)  # the session cookie died with the browser
+    assert [signed_in(restarted) for _ in range(3)] == [True] * 3
+    assert cookie(restarted, REMEMBER_COOKIE), "the remember-me cookie is kept"
+
+
 def test_a_copied_remember_me_cookie_stops_working_after_logout(app, make):
     user = make.user("operator")
     owner = new_browser(app)
     sign_in(owner, user.email, remember=True)
     thief = thief_with(app, owner, REMEMBER_COOKIE)
-    assert signed_in(thief)
+    assert signed_in(thief) and signed_in(thief)
 
     owner.post("/logout", data={"csrf_token": page_token(owner, "/account")})
     assert not signed_in(thief)
@@ -268,3 +277,32 @@ def test_activity_is_written_at_most_once_a_minute_and_the_user_loads_in_one_que
     db.session.commit()
     assert signed_in(browser)
     assert sessions_of(user)[0].last_seen_at > stale
+
+
+def test_a_stolen_session_cannot_guess_the_password_at_leisure(app, make):
+    app.config["LOGIN_CLIENT_MAX_FAILURES"] = 3
+    user = make.user("operator")
+    thief = new_browser(app)
+    sign_in(thief, user.email)
+
+    def change(current: str):
+        return thief.post("/account/password", data={
+            "current_password": current, "new_password": "taken-over-123", "confirm": "taken-over-123",
+            "csrf_token": page_token(thief, "/account")})
+
+    assert [change(f"guess-{n}").status_code for n in range(3)] == [422] * 3
+    response = change("correct-horse-battery")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password("correct-horse-battery")
+
+
+def test_a_password_set_from_the_command_line_ends_the_sessions(app, make):
+    user = make.user("operator", email="op@city.test")
+    browser = new_browser(app)
+    sign_in(browser, user.email, remember=True)
+    stolen_remember = thief_with(app, browser, REMEMBER_COOKIE)
+    result = app.test_cli_runner().invoke(args=["users", "create", "--email", "op@city.test",
+                                                "--password", "set-by-cli-1", "--role", "operator"])
+    assert result.exit_code == 0, result.output
+    assert not signed_in(browser) and not signed_in(stolen_remember)

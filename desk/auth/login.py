@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, user_loaded_from_cookie
 from werkzeug.security import check_password_hash
 
 from ..extensions import db
@@ -22,6 +22,13 @@ def init_login(app: Flask, login_manager) -> None:
     login_manager.session_protection = "strong"
     # The session cookie and the remember-me cookie carry a server-side session's token.
     login_manager.user_loader(load_session_user)
+
+    @user_loaded_from_cookie.connect_via(app)
+    def _bind_restored_session(_app, user) -> None:
+        # Flask-Login restores the session from the remember-me cookie without the client
+        # identifier that "strong" protection checks, so the next request would log the
+        # user out again and delete the cookie: bind the restored session to this client.
+        session["_id"] = login_manager._session_identifier_generator()
 
     @app.before_request
     def _load_user_first():
@@ -85,8 +92,17 @@ def authenticate(email: str, password: str, client: str) -> User:
         throttle.record_client_failure(client)
     elif nonce is not None:
         throttle.record_device_failure(nonce)
-    elif (until := throttle.record_untrusted_failure(email, client)) is not None:
-        db.session.execute(db.update(User).where(db.func.lower(User.email) == email)
-                           .values(locked_until=until).execution_options(synchronize_session=False))
+    else:
+        count_wrong_password(email, client)
     db.session.commit()
     raise LoginRefused()
+
+
+def count_wrong_password(email: str, client: str) -> None:
+    """Count a wrong password typed for ``email`` from a browser without its device cookie;
+    when that starts a lock, show it to administrators (``users.locked_until``; the
+    UPDATE matches no row for an unknown e-mail). Flushes; the caller commits."""
+    email = (email or "").strip().lower()
+    if (until := throttle.record_untrusted_failure(email, client)) is not None:
+        db.session.execute(db.update(User).where(db.func.lower(User.email) == email)
+                           .values(locked_until=until).execution_options(synchronize_session=False))

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from . import devices, throttle
 from .forms import ChangePasswordForm, LoginForm, SessionActionForm
-from .login import LoginRefused, LoginThrottled, authenticate
+from .login import LoginRefused, LoginThrottled, authenticate, count_wrong_password
 from .passwords import change_password, password_problem
 from .scope import home_endpoint
 from .sessions import client_address, end_all_sessions, end_session, end_user_session, session_rows, \
@@ -101,7 +101,8 @@ def account_password():
         return _throttled("auth/account.html", wait, **_account_context(form))
     if not current_user.check_password(form.current_password.data):
         # A stolen session must not be a way to guess the password at leisure.
-        throttle.record_untrusted_failure(current_user.email, client)
+        count_wrong_password(current_user.email, client)
+        db.session.commit()
         form.current_password.errors = [_("The current password is wrong.")]
         return _account_page(form, 422)
     if problem := password_problem(form.new_password.data):
