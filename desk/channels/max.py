@@ -15,6 +15,9 @@ from .payload import as_id, from_ms, optional_object
 
 __all__ = ["MaxClient", "UPDATE_TYPES", "from_ms", "update_key"]
 
+#: the id the collector gives a message that is only a forward (``body: null``, no mid of
+#: its own); nothing on MAX answers to it, so a reply goes to the thread instead
+FORWARD_ONLY_PREFIX = "fwd:"
 #: the update types the desk reads (comments under posts, group chats, dialogs)
 UPDATE_TYPES = ("message_created", "message_edited", "message_removed",
                 "comment_created", "comment_edited", "comment_removed")

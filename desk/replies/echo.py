@@ -29,6 +29,8 @@ class OwnMessage:
     thread_ref: str | None
     text: str
     sent_at: datetime
+    # No sender on the update (MAX may omit it): ours only if an outbox row matches it.
+    anonymous: bool = False
 
 
 def _telegram(account: Account, update: dict) -> OwnMessage | None:
@@ -67,8 +69,8 @@ def _max(account: Account, update: dict) -> OwnMessage | None:
     message = update.get("message") or {}
     sender = message.get("sender") or {}
     bot_user_id = (account.settings or {}).get("bot_user_id")
-    if not sender or not (sender.get("is_bot") and (bot_user_id is None
-                                                   or str(sender.get("user_id")) == str(bot_user_id))):
+    if sender and not (sender.get("is_bot") and (bot_user_id is None
+                                                 or str(sender.get("user_id")) == str(bot_user_id))):
         return None
     body = message.get("body") or {}
     link = message.get("link") or {}
@@ -77,7 +79,7 @@ def _max(account: Account, update: dict) -> OwnMessage | None:
     thread = recipient.get("post_id") or (f"chat:{recipient['chat_id']}" if recipient.get("chat_id") else None)
     ms = message.get("timestamp")
     sent_at = datetime.fromtimestamp(int(ms) / 1000, timezone.utc) if ms else utcnow()
-    return OwnMessage(str(body.get("mid")), target, thread, body.get("text") or "", sent_at)
+    return OwnMessage(str(body.get("mid")), target, thread, body.get("text") or "", sent_at, anonymous=not sender)
 
 
 def _seconds(value) -> datetime:
@@ -129,6 +131,8 @@ def match_own_reply(account: Account, update: dict) -> str | None:
         outbox.mark_posted(delivery, own.external_id, at=own.sent_at, kind="reply_echo",
                            reason="seen on the network")
         return "matched"
+    if own.anonymous:
+        return None  # nothing says it is the city's: it is not attached as the city's message
     exists = db.session.scalars(db.select(Message.id).where(
         Message.account_id == account.id, Message.external_id == own.external_id)).first()
     if exists is not None or not own.target_external_id:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ..channels.errors import PermanentError
-from ..channels.max import MaxClient
+from ..channels.max import FORWARD_ONLY_PREFIX, MaxClient
 from ..channels.telegram import TelegramClient
 from ..channels.vk import VKClient, random_id_for
 from ..models.replies import ReplyDelivery
@@ -188,10 +188,13 @@ def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
         config["MAX_API_BASE"], token, **({"timeout": config["MAX_HTTP_TIMEOUT"]}
                                          if config.get("MAX_HTTP_TIMEOUT") else {})))
     thread = delivery.thread_ref or ""
+    target = delivery.target_external_id
+    if target and target.startswith(FORWARD_ONLY_PREFIX):
+        target = None  # nothing on MAX has this id: answer in the thread
     if thread.startswith("chat:"):
-        body = client.send_message(thread[5:], delivery.text, reply_to=delivery.target_external_id)
+        body = client.send_message(thread[5:], delivery.text, reply_to=target)
     elif thread:
-        body = client.send_comment(thread, delivery.text, reply_to=delivery.target_external_id)
+        body = client.send_comment(thread, delivery.text, reply_to=target)
     else:
         raise PermanentError("the MAX thread is unknown")
     message = body.get("message") or {}

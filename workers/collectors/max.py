@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from desk.channels.events import ChannelEvent, CommentDeleted, InboundMessage, PostSeen, Skipped
-from desk.channels.max import MaxClient
+from desk.channels.max import FORWARD_ONLY_PREFIX, MaxClient
 from desk.channels.media import compose, label
 from desk.channels.payload import as_id, as_object, first_moment, from_ms, optional_object
 from desk.extensions import db
@@ -97,7 +97,7 @@ def _forward_id(message: Mapping[str, Any], recipient: Mapping[str, Any], update
     where = as_id(recipient.get("post_id")) or as_id(recipient.get("chat_id")) or ""
     who = as_id(optional_object(message.get("sender")).get("user_id")) or ""
     when = as_id(message.get("timestamp")) or as_id(update.get("timestamp")) or ""
-    return f"fwd:{where}:{who}:{when}:{forwarded}"
+    return f"{FORWARD_ONLY_PREFIX}{where}:{who}:{when}:{forwarded}"
 
 
 def _parts(update: Mapping[str, Any]) -> tuple[dict, dict, dict, str]:
