@@ -90,6 +90,11 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_FROM": env.get("MAIL_FROM", "desk@localhost"),
         "RQ_QUEUES": ["default"],
+        # A webhook delivery whose processing failed this many times becomes a dead letter.
+        "WEBHOOK_MAX_ATTEMPTS": int(env.get("WEBHOOK_MAX_ATTEMPTS", "5")),
+        # Reverse proxies in front of the desk that set X-Forwarded-For/-Proto (nginx: 1).
+        # 0 trusts no header: the client address is the peer's (login throttling counts it).
+        "DESK_PROXY_HOPS": int(env.get("DESK_PROXY_HOPS", "0")),
     }
     for key, default in NETWORK_API_DEFAULTS.items():
         config[key] = env.get(key, default).rstrip("/")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -10,6 +11,12 @@ CSP = (
 
 
 def init_security(app: Flask) -> None:
+    hops = int(app.config.get("DESK_PROXY_HOPS") or 0)
+    if hops > 0:
+        # Only the proxy's own headers: the client's address and scheme, never the Host
+        # (absolute links come from DESK_PUBLIC_URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
     @app.after_request
     def set_headers(response):
         headers = response.headers

@@ -62,3 +62,22 @@ def test_security_headers_on_every_page(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app):
+    from desk import create_app
+
+    seen = {}
+    for hops in (0, 1):
+        proxied = create_app({**app.config, "DESK_PROXY_HOPS": hops})
+
+        @proxied.get("/_peer")
+        def peer():
+            from flask import request
+
+            return request.remote_addr or ""
+
+        answer = proxied.test_client().get("/_peer", headers={"X-Forwarded-For": "203.0.113.7"},
+                                           environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        seen[hops] = answer.get_data(as_text=True)
+    assert seen == {0: "10.0.0.2", 1: "203.0.113.7"}
