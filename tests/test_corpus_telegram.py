@@ -16,8 +16,7 @@ from desk.models import Message, Post, Ticket
 from workers.collectors.base import poll_account
 
 from .collect_helpers import drain_queue, no_sleep
-from .corpus_support import load_cases
-from .corpus_tgvk import case_params, run_case
+from .corpus_support import by_polling, case_params, load_cases, run_case
 from .telegram_support import fake_tg, telegram_account, tg_bot  # noqa: F401
 
 SECRET_HEADER = {"X-Telegram-Bot-Api-Secret-Token": "s3cret_-Token"}
@@ -25,22 +24,14 @@ CASES = load_cases("telegram")
 
 
 def _by_webhook(client, account_id: int):
+    """POST each update as Telegram does, a lone surrogate sent as its ``\\uXXXX`` escape
+    (it cannot be UTF-8), then run the queued jobs."""
     def deliver(updates: list[dict]) -> None:
         for update in updates:
             answer = client.post(f"/hooks/telegram/{account_id}", data=json.dumps(update),
                                  content_type="application/json", headers=SECRET_HEADER)
             assert answer.status_code == 200, answer.get_data(as_text=True)
-        db.session.remove()
         drain_queue()
-
-    return deliver
-
-
-def _by_polling(bot, account_id: int):
-    def deliver(updates: list[dict]) -> None:
-        for update in updates:
-            bot.push_raw(update)
-        poll_account(account_id, sleep=no_sleep)
 
     return deliver
 
@@ -48,7 +39,7 @@ def _by_polling(bot, account_id: int):
 @pytest.mark.parametrize("case,path", case_params(CASES))
 def test_real_payload(case, path, client, make, tg_bot):
     account_id = telegram_account(make, tg_bot, **case.settings).id
-    run_case(case, _by_webhook(client, account_id) if path == "webhook" else _by_polling(tg_bot, account_id))
+    run_case(case, _by_webhook(client, account_id) if path == "webhook" else by_polling(tg_bot.push_raw, account_id))
 
 
 def test_the_corpus_is_big_enough_and_names_its_sources():

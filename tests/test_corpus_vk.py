@@ -8,17 +8,14 @@ change must be the case's expected outcome (see :mod:`tests.corpus_support`).
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from desk.extensions import db
 from desk.models import Message, Ticket
 from workers.collectors.base import poll_account
 
-from .collect_helpers import drain_queue, no_sleep
-from .corpus_support import load_cases
-from .corpus_tgvk import case_params, run_case
+from .collect_helpers import no_sleep
+from .corpus_support import by_polling, by_webhook, case_params, load_cases, run_case
 from .fakes.vk import ATTACHMENTS
 from .vk_support import GROUP, SECRET, fake, vk_account  # noqa: F401
 
@@ -26,26 +23,14 @@ CASES = load_cases("vk")
 
 
 def _by_webhook(client, account_id: int):
-    def deliver(updates: list[dict]) -> None:
-        for update in updates:
-            answer = client.post(f"/hooks/vk/{account_id}", data=json.dumps(dict(update, secret=SECRET)),
-                                 content_type="application/json")
-            assert answer.status_code == 200 and answer.get_data(as_text=True) == "ok"
-        db.session.remove()
-        drain_queue()
-
-    return deliver
+    """POST each event as VK does, with the secret in the body."""
+    deliver = by_webhook(client, f"/hooks/vk/{account_id}")
+    return lambda updates: deliver([dict(update, secret=SECRET) for update in updates])
 
 
 def _by_long_poll(fake, account_id: int):
     poll_account(account_id, sleep=no_sleep)  # the first run starts at VK's newest event
-
-    def deliver(updates: list[dict]) -> None:
-        for update in updates:
-            fake.push_raw(GROUP, update)
-        poll_account(account_id, sleep=no_sleep)
-
-    return deliver
+    return by_polling(lambda update: fake.push_raw(GROUP, update), account_id)
 
 
 @pytest.mark.parametrize("case,path", case_params(CASES))
