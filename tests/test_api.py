@@ -584,3 +584,10 @@ def test_real_responses_validate_against_the_document(api, client, make, org):
     # A wrong document would pass everything above if the validator were lax.
     with pytest.raises(AssertionError):
         assert_matches("Ticket", {**page["items"][0], "created_at": "2024-01-01 10:00"})
+
+
+def test_a_stored_non_http_permalink_is_never_handed_out(api, make):
+    ticket = make.ticket(permalink="javascript:alert(document.cookie)")
+    answer = api(make.user(Role.OPERATOR)).get(f"/tickets/{ticket.id}")
+    assert answer.status_code == 200, answer.get_json()
+    assert [m["permalink"] for m in answer.get_json()["messages"]] == [""]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ..links import http_url
 from ..models import Message, Note, Ticket, TicketEvent, utcnow
 
 
@@ -61,7 +62,7 @@ def message(msg: Message) -> dict:
         "is_edited": msg.is_edited,
         "edited_at": iso(msg.edited_at),
         "is_deleted": msg.is_deleted,
-        "permalink": msg.permalink,
+        "permalink": http_url(msg.permalink) or "",  # old rows may hold anything
     }
 
 
