@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from desk.extensions import db
-from desk.models import DeadLetter, Note, Ticket, User, WebhookDelivery
+from desk.models import DeadLetter, Note, User, WebhookDelivery
 from desk.models.replies import Reply
 from desk.web_input import DB_INT_MAX, json_depth_exceeds, parse_id
 
@@ -159,7 +159,9 @@ def test_deep_json_is_kept_as_a_dead_letter_and_vk_refuses_it(client, hook_accou
                            headers=HOOK_HEADERS)
     assert response.status_code == 400  # without a readable body there is no secret to check
     drain_queue()
-    assert sorted(db.session.scalars(db.select(DeadLetter.platform))) == ["max", "ok", "telegram"]
+    deliveries = [(d.platform, d.attempts, d.processed_at is not None, d.last_error)
+                  for d in db.session.scalars(db.select(WebhookDelivery))]
+    assert sorted(db.session.scalars(db.select(DeadLetter.platform))) == ["max", "ok", "telegram"], deliveries
 
 
 def test_any_json_value_on_the_webhooks_is_stored_or_refused(client, hook_accounts):
