@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import DEFAULT_TIMEOUT, HttpTransport
-from .payload import as_id, from_ms, optional_object
+from .payload import from_ms, optional_object, text_id
 
 __all__ = ["MaxClient", "UPDATE_TYPES", "from_ms", "update_key"]
 
@@ -118,15 +118,15 @@ def update_key(update: Any) -> str | None:
     if not isinstance(update, dict):
         return None
     message = optional_object(update.get("message"))
-    mid = as_id(optional_object(message.get("body")).get("mid")) or as_id(update.get("message_id"))
+    mid = text_id(optional_object(message.get("body")).get("mid")) or text_id(update.get("message_id"))
     if mid is None:
         recipient = optional_object(message.get("recipient"))
-        parts = [as_id(recipient.get("chat_id")) or as_id(update.get("chat_id")),
-                 as_id(optional_object(message.get("sender")).get("user_id"))
-                 or as_id(optional_object(update.get("user")).get("user_id")) or as_id(update.get("user_id")),
-                 as_id(optional_object(optional_object(message.get("link")).get("message")).get("mid"))]
+        parts = [text_id(recipient.get("chat_id")) or text_id(update.get("chat_id")),
+                 text_id(optional_object(message.get("sender")).get("user_id"))
+                 or text_id(optional_object(update.get("user")).get("user_id")) or text_id(update.get("user_id")),
+                 text_id(optional_object(optional_object(message.get("link")).get("message")).get("mid"))]
         mid = "/".join(part or "" for part in parts).strip("/") or None
-    timestamp = as_id(update.get("timestamp"))
+    timestamp = text_id(update.get("timestamp"))
     if timestamp is None and mid is None:
         return None
-    return f"{as_id(update.get('update_type'))}:{timestamp}:{mid or ''}"
+    return f"{text_id(update.get('update_type'))}:{timestamp}:{mid or ''}"

@@ -1,18 +1,70 @@
-"""Reading untrusted update payloads: ids, millisecond timestamps, optional objects.
+"""Reading untrusted update payloads: ids, timestamps, optional objects — one module for
+every network's normaliser.
 
-MAX and OK send ids as numbers in one place and strings in another (and a broken
-client may send anything), timestamps as milliseconds that sometimes arrive as
-strings, and optional objects that may be ``null``. These helpers read such values
-the same way everywhere and fail with :class:`ValueError` (the update becomes a dead
-letter) instead of an ``AttributeError`` far from the cause.
+A normaliser accepts what the networks' own SDKs accept and nothing else, and fails with
+:class:`ValueError` (the update becomes a dead letter an admin can read and replay)
+instead of an ``AttributeError`` far from the cause or a wrong ticket:
+
+- Telegram and VK ids are integers; their SDKs (aiogram, vkbottle) also coerce numeric
+  strings: :func:`int_id`. Their times are Unix seconds: :func:`from_seconds`.
+- MAX and OK send ids as numbers in one place and strings in another: :func:`text_id`
+  reads either as text. Their times are milliseconds, sometimes as strings: :func:`from_ms`.
+- Optional objects may be ``null`` or of another type: :func:`optional_object`.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
+# --- integer ids and Unix seconds (Telegram, VK) ---------------------------------------------
 
-def as_id(value: Any) -> str | None:
+_NUMERIC = re.compile(r"-?\d{1,19}")
+_LIMIT = 2**63
+
+
+def int_id(value: Any, name: str) -> int:
+    """``value`` as an integer id, or :class:`ValueError` naming the field."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
+        number = int(value)
+    else:
+        raise ValueError(f"{name} is not an id: {str(value)[:40]!r}")
+    if not -_LIMIT < number < _LIMIT:
+        raise ValueError(f"{name} is out of range")
+    return number
+
+
+def optional_int_id(value: Any, name: str) -> int | None:
+    """:func:`int_id`, with a missing value (``None``) allowed."""
+    return None if value is None else int_id(value, name)
+
+
+def loose_int_id(value: Any) -> int | None:
+    """An id if ``value`` is one, else ``None``: for best-effort work that must not raise
+    (resolving authors' names for a whole batch)."""
+    try:
+        return optional_int_id(value, "id")
+    except ValueError:
+        return None
+
+
+def from_seconds(value: Any, name: str = "date") -> datetime | None:
+    """A Unix timestamp (seconds) as an aware UTC datetime; missing or 0 is ``None``."""
+    if value is None or value == 0 or value == "":
+        return None
+    seconds = int_id(value, name)
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{name} is not a time: {seconds}") from None
+
+
+# --- text ids and milliseconds (MAX, OK) ------------------------------------------------------
+
+
+def text_id(value: Any) -> str | None:
     """An id given as a number or a string, as text; ``None`` when absent or not an id
     (a bool, a list, an object, an empty string)."""
     if value is None or isinstance(value, bool):

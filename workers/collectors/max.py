@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from desk.channels.events import ChannelEvent, CommentDeleted, InboundMessage, PostSeen, Skipped
 from desk.channels.max import FORWARD_ONLY_PREFIX, MaxClient
 from desk.channels.media import compose, label
-from desk.channels.payload import as_id, as_object, first_moment, from_ms, optional_object
+from desk.channels.payload import as_object, first_moment, from_ms, optional_object, text_id
 from desk.extensions import db
 from desk.models import Account
 from desk.models.replies import ReplyDelivery
@@ -91,12 +91,12 @@ def _forward_id(message: Mapping[str, Any], recipient: Mapping[str, Any], update
     """A message that is only a forward comes with ``body: null`` and no id of its own:
     the chat, sender, time and forwarded message id name it (the same on every delivery)."""
     link = optional_object(message.get("link"))
-    forwarded = as_id(optional_object(link.get("message")).get("mid"))
+    forwarded = text_id(optional_object(link.get("message")).get("mid"))
     if link.get("type") != "forward" or forwarded is None:
         return None
-    where = as_id(recipient.get("post_id")) or as_id(recipient.get("chat_id")) or ""
-    who = as_id(optional_object(message.get("sender")).get("user_id")) or ""
-    when = as_id(message.get("timestamp")) or as_id(update.get("timestamp")) or ""
+    where = text_id(recipient.get("post_id")) or text_id(recipient.get("chat_id")) or ""
+    who = text_id(optional_object(message.get("sender")).get("user_id")) or ""
+    when = text_id(message.get("timestamp")) or text_id(update.get("timestamp")) or ""
     return f"{FORWARD_ONLY_PREFIX}{where}:{who}:{when}:{forwarded}"
 
 
@@ -108,7 +108,7 @@ def _parts(update: Mapping[str, Any]) -> tuple[dict, dict, dict, str]:
         body = {}  # allowed by the schema when the message is only a forward
     body = as_object(body, f"{kind} message.body")
     recipient = optional_object(message.get("recipient"))
-    mid = as_id(body.get("mid")) or _forward_id(message, recipient, update)
+    mid = text_id(body.get("mid")) or _forward_id(message, recipient, update)
     if not mid:
         raise ValueError(f"{kind} without body.mid")
     return message, body, recipient, mid
@@ -122,19 +122,19 @@ def _author(sender: Any) -> tuple[str | None, str]:
     for fallback in (sender.get("username"), sender.get("name")):
         if not name and isinstance(fallback, str):
             name = fallback.strip()
-    return as_id(sender.get("user_id")), name
+    return text_id(sender.get("user_id")), name
 
 
 def _reply_to(message: Mapping[str, Any]) -> str | None:
     link = optional_object(message.get("link"))
     if link.get("type") == "reply":
-        return as_id(optional_object(link.get("message")).get("mid"))
+        return text_id(optional_object(link.get("message")).get("mid"))
     return None
 
 
 def _other_channel(account: Account, recipient: Mapping[str, Any]) -> bool:
-    channel_id = as_id((account.settings or {}).get("chat_id"))
-    chat_id = as_id(recipient.get("chat_id"))
+    channel_id = text_id((account.settings or {}).get("chat_id"))
+    chat_id = text_id(recipient.get("chat_id"))
     return channel_id is not None and chat_id is not None and chat_id != channel_id
 
 
@@ -159,8 +159,8 @@ def _is_ours(account: Account, message: Mapping[str, Any], thread_ref: str, mid:
     """The desk's bot, any other bot, or a reply the desk posted; never "no sender"."""
     sender = message.get("sender")
     if isinstance(sender, dict):
-        bot_user_id = as_id((account.settings or {}).get("bot_user_id"))
-        return sender.get("is_bot") is True or (bot_user_id is not None and as_id(sender.get("user_id")) == bot_user_id)
+        bot_user_id = text_id((account.settings or {}).get("bot_user_id"))
+        return sender.get("is_bot") is True or (bot_user_id is not None and text_id(sender.get("user_id")) == bot_user_id)
     return _posted_by_the_desk(account, thread_ref, mid, _reply_to(message), text)
 
 
@@ -184,7 +184,7 @@ def _inbound(account: Account, update: Mapping[str, Any], message: Mapping[str, 
 
 def _comment(account: Account, update: Mapping[str, Any], *, edit: bool) -> list[ChannelEvent]:
     message, body, recipient, mid = _parts(update)
-    post_id = as_id(recipient.get("post_id"))
+    post_id = text_id(recipient.get("post_id"))
     if not post_id:
         raise ValueError("comment without recipient.post_id")
     if _other_channel(account, recipient):
@@ -197,7 +197,7 @@ def _comment(account: Account, update: Mapping[str, Any], *, edit: bool) -> list
 
 def _message(account: Account, update: Mapping[str, Any], *, edit: bool) -> list[ChannelEvent]:
     message, body, recipient, mid = _parts(update)
-    chat_type, chat_id = recipient.get("chat_type"), as_id(recipient.get("chat_id"))
+    chat_type, chat_id = recipient.get("chat_type"), text_id(recipient.get("chat_id"))
     if chat_type == "channel":
         if _other_channel(account, recipient):
             return [Skipped("another channel", mid)]
@@ -217,7 +217,7 @@ def _message(account: Account, update: Mapping[str, Any], *, edit: bool) -> list
 
 
 def _removed(account: Account, update: Mapping[str, Any]) -> list[ChannelEvent]:
-    message_id = as_id(update.get("message_id"))
+    message_id = text_id(update.get("message_id"))
     if not message_id:
         raise ValueError(f"{update.get('update_type')} without message_id")
     return [CommentDeleted(account.id, message_id, from_ms(update.get("timestamp")))]

@@ -21,7 +21,7 @@ from desk.channels.errors import ChannelError, PermanentError
 from desk.channels.events import ChannelEvent, InboundMessage, PostSeen, Skipped
 from desk.channels.media import compose
 from desk.channels.ok import OkClient, from_ms, parse_date
-from desk.channels.payload import as_id, as_object, optional_object
+from desk.channels.payload import as_object, optional_object, text_id
 from desk.models import Account
 from desk.text import clean_text
 
@@ -135,19 +135,19 @@ def _comment_id(topic_id: str, comment_id: str) -> str:
 
 def _comment(account: Account, update: Mapping[str, Any]) -> list[ChannelEvent]:
     comment = as_object(update.get("comment"), "OK comment")
-    topic_id, group_id = as_id(update.get("topic_id")), as_id(update.get("group_id"))
-    comment_id = as_id(comment.get("id"))
+    topic_id, group_id = text_id(update.get("topic_id")), text_id(update.get("group_id"))
+    comment_id = text_id(comment.get("id"))
     if not comment_id or not topic_id:
         raise ValueError("OK comment without id")
     external_id = _comment_id(topic_id, comment_id)
-    author_id = as_id(comment.get("author_id"))
+    author_id = text_id(comment.get("author_id"))
     if (author_id is not None and author_id == group_id) or comment.get("author_type") == "GROUP" \
             or comment.get("author_ref") == f"group:{group_id}":
         return [Skipped("own comment", external_id)]
     text = _text(comment.get("text"), comment.get("attachments"), comment.get("media"))
     if not text:
         raise ValueError(f"OK comment {external_id} has neither text nor attachments")
-    reply_to = as_id(comment.get("reply_to_comment_id"))
+    reply_to = text_id(comment.get("reply_to_comment_id"))
     return [InboundMessage(
         account_id=account.id, external_id=external_id, text=text, sent_at=parse_date(comment),
         author_id=author_id, author_name=ok_names.name_of(author_id, comment.get("author_name")),
@@ -159,12 +159,12 @@ def _comment(account: Account, update: Mapping[str, Any]) -> list[ChannelEvent]:
 
 def _topic(account: Account, update: Mapping[str, Any]) -> list[ChannelEvent]:
     topic = as_object(update.get("topic"), "OK topic")
-    topic_id = as_id(topic.get("id"))
+    topic_id = text_id(topic.get("id"))
     if not topic_id:
         raise ValueError("OK topic without id")
     return [PostSeen(account_id=account.id, external_id=topic_id, text=_text(None, topic.get("media")),
                      posted_at=from_ms(topic.get("created_ms")),
-                     link=topic_link(as_id(update.get("group_id")) or "", topic_id))]
+                     link=topic_link(text_id(update.get("group_id")) or "", topic_id))]
 
 
 def _bot_message(account: Account, payload: Mapping[str, Any]) -> list[ChannelEvent]:
@@ -176,11 +176,11 @@ def _bot_message(account: Account, payload: Mapping[str, Any]) -> list[ChannelEv
         return [Skipped(f"bot webhook {kind}"[:200])]
     message = as_object(payload.get("message"), "MESSAGE_CREATED message")
     sender = optional_object(payload.get("sender"))
-    mid, chat_id = as_id(message.get("mid")), as_id(optional_object(payload.get("recipient")).get("chat_id"))
+    mid, chat_id = text_id(message.get("mid")), text_id(optional_object(payload.get("recipient")).get("chat_id"))
     if not mid or not chat_id:
         raise ValueError("MESSAGE_CREATED without message.mid or recipient.chat_id")
     user_id = ok_names.bot_user(sender)
-    bot_user_id = as_id((account.settings or {}).get("bot_user_id"))
+    bot_user_id = text_id((account.settings or {}).get("bot_user_id"))
     if user_id and bot_user_id and user_id == bot_user_id.removeprefix("user:"):
         return [Skipped("own message", mid)]
     # The Bot API sends a list ``attachments``; a single ``attachment`` is accepted too.

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from flask import current_app
 
 from desk.channels.ok import OkClient
-from desk.channels.payload import as_id, optional_object
+from desk.channels.payload import optional_object, text_id
 from desk.queue import get_redis
 from desk.text import clean_text
 
@@ -32,7 +32,7 @@ def config() -> Mapping[str, Any]:
 
 def bot_user(sender: Mapping[str, Any]) -> str | None:
     """The user id of a Bot API ``sender`` (``"user:577…"`` or a bare number)."""
-    user_id = as_id(sender.get("user_id"))
+    user_id = text_id(sender.get("user_id"))
     return user_id.removeprefix("user:") or None if user_id else None
 
 
@@ -45,7 +45,7 @@ def _unnamed_author(update: Any) -> str | None:
         return None
     if update.get("kind") == "comment":
         comment = optional_object(update.get("comment"))
-        return None if _given(comment.get("author_name")) else as_id(comment.get("author_id"))
+        return None if _given(comment.get("author_name")) else text_id(comment.get("author_id"))
     if update.get("kind") is None and "message" in update:
         sender = optional_object(update.get("sender"))
         return None if _given(sender.get("name")) else bot_user(sender)
@@ -83,7 +83,7 @@ def resolve(account: Any, updates: list, client_factory: Callable[[], OkClient])
         with client_factory() as client:
             for start in range(0, len(missing), USERS_PER_CALL):
                 for user in client.users_info(missing[start:start + USERS_PER_CALL]):
-                    uid, name = as_id(user.get("uid")), _full_name(user)
+                    uid, name = text_id(user.get("uid")), _full_name(user)
                     if uid and name:
                         names[uid] = name
         if names:

@@ -26,7 +26,7 @@ from typing import Any, Mapping, NamedTuple
 
 from desk.channels.errors import MalformedResponse
 from desk.channels.events import ChannelEvent, InboundMessage, PostSeen, Skipped
-from desk.channels.fields import as_id, loose_id, optional_id, timestamp
+from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
 from desk.channels.telegram import ALLOWED_UPDATES, TelegramClient, message_text
 from desk.models import Account
 from desk.text import clean_text
@@ -72,14 +72,14 @@ def fetch(account: Account, cursor: str | None, config: Mapping) -> PollBatch:
         allowed_updates=ALLOWED_UPDATES)
     if not isinstance(updates, list):
         raise MalformedResponse("getUpdates result is not a list")
-    ids = [i for i in (loose_id(u.get("update_id")) for u in updates if isinstance(u, dict)) if i is not None]
+    ids = [i for i in (loose_int_id(u.get("update_id")) for u in updates if isinstance(u, dict)) if i is not None]
     next_cursor = str(max(ids) + 1) if ids else cursor
     return PollBatch(updates=updates, cursor=next_cursor, more=len(updates) >= PAGE)
 
 
 def parse_delivery(account: Account, payload: Any) -> list[dict]:
     """A webhook body is exactly one Update."""
-    if not isinstance(payload, dict) or loose_id(payload.get("update_id")) is None:
+    if not isinstance(payload, dict) or loose_int_id(payload.get("update_id")) is None:
         raise ValueError("not a Telegram update (no update_id)")
     return [payload]
 
@@ -87,7 +87,7 @@ def parse_delivery(account: Account, payload: Any) -> list[dict]:
 def normalize(account: Account, update: dict) -> list[ChannelEvent]:
     if not isinstance(update, dict):
         raise ValueError("not a Telegram update (not an object)")
-    update_id = as_id(update.get("update_id"), "update_id")
+    update_id = int_id(update.get("update_id"), "update_id")
     for kind in MESSAGE_KINDS:
         if kind in update:
             return [_message(account, _object(update[kind]), is_edit=kind == "edited_message")]
@@ -106,8 +106,8 @@ def normalize(account: Account, update: dict) -> list[ChannelEvent]:
 def _object(value) -> dict:
     if not isinstance(value, dict) or not isinstance(value.get("chat"), dict):
         raise ValueError("message without a chat")
-    as_id(value.get("message_id"), "message_id")
-    as_id(value["chat"].get("id"), "chat.id")
+    int_id(value.get("message_id"), "message_id")
+    int_id(value["chat"].get("id"), "chat.id")
     return value
 
 
@@ -151,17 +151,17 @@ def _dict(value) -> dict:
 
 
 def _channel_post(account: Account, post: dict) -> ChannelEvent:
-    message_id = as_id(post["message_id"], "message_id")
+    message_id = int_id(post["message_id"], "message_id")
     channel_id = _setting(account, "channel_id")
-    if channel_id is not None and not _same_id(as_id(post["chat"]["id"], "chat.id"), channel_id):
+    if channel_id is not None and not _same_id(int_id(post["chat"]["id"], "chat.id"), channel_id):
         return Skipped("post of another channel", str(message_id))
     return PostSeen(account_id=account.id, external_id=str(message_id), text=message_text(post) or "",
-                    posted_at=timestamp(post.get("date")), link=_post_link(account, message_id))
+                    posted_at=from_seconds(post.get("date")), link=_post_link(account, message_id))
 
 
 def _auto_forward(account: Account, message: dict, chat_id: int) -> ChannelEvent:
     """The channel's post copied into the discussion group: the root of its comments."""
-    message_id = as_id(message["message_id"], "message_id")
+    message_id = int_id(message["message_id"], "message_id")
     discussion = _setting(account, "discussion_chat_id")
     if discussion is not None and not _same_id(chat_id, discussion):
         return Skipped("a chat other than the discussion group", f"{chat_id}:{message_id}")
@@ -170,11 +170,11 @@ def _auto_forward(account: Account, message: dict, chat_id: int) -> ChannelEvent
     channel_id = _setting(account, "channel_id")
     if channel_id is not None and source.get("id") is not None and not _same_id(source.get("id"), channel_id):
         return Skipped("post of another channel", f"{chat_id}:{message_id}")
-    post_id = optional_id(origin.get("message_id", message.get("forward_from_message_id")), "forward_origin.message_id")
+    post_id = optional_int_id(origin.get("message_id", message.get("forward_from_message_id")), "forward_origin.message_id")
     if not post_id:
         raise ValueError("automatic forward without the channel post id")
     return PostSeen(account_id=account.id, external_id=str(post_id), text=message_text(message) or "",
-                    posted_at=timestamp(origin.get("date") or message.get("date")),
+                    posted_at=from_seconds(origin.get("date") or message.get("date")),
                     link=_post_link(account, post_id), thread_ref=str(message_id))
 
 
@@ -182,7 +182,7 @@ def _author(account: Account, message: dict, chat_id: int) -> tuple[str | None, 
     """(author id, display name), or why the message is not a resident's."""
     sender_chat = message.get("sender_chat")
     if isinstance(sender_chat, dict):  # anonymous: sent on behalf of a channel or of the group itself
-        sender_chat_id = as_id(sender_chat.get("id"), "sender_chat.id")
+        sender_chat_id = int_id(sender_chat.get("id"), "sender_chat.id")
         reply = _dict(message.get("reply_to_message"))
         own = {str(v) for v in (_setting(account, "channel_id"), _setting(account, "discussion_chat_id"), chat_id)
                if v is not None}
@@ -193,7 +193,7 @@ def _author(account: Account, message: dict, chat_id: int) -> tuple[str | None, 
         name = sender_chat.get("title") or sender_chat.get("username") or str(sender_chat_id)
         return str(sender_chat_id), clean_text(name)
     sender = _dict(message.get("from"))
-    sender_id = optional_id(sender.get("id"), "from.id")
+    sender_id = optional_int_id(sender.get("id"), "from.id")
     if _same_id(sender_id, _bot_id(account)):
         return Skipped("the desk's own bot", None)
     if sender.get("is_bot") is True:
@@ -213,8 +213,8 @@ def _thread(account: Account, message: dict, chat: dict, chat_id: int) -> Thread
     if discussion is not None and not _same_id(chat_id, discussion):
         return Skipped("a chat other than the discussion group", None)
     reply = _dict(message.get("reply_to_message"))
-    reply_id = optional_id(reply.get("message_id"), "reply_to_message.message_id")
-    root = optional_id(message.get("message_thread_id"), "message_thread_id")
+    reply_id = optional_int_id(reply.get("message_id"), "reply_to_message.message_id")
+    root = optional_int_id(message.get("message_thread_id"), "message_thread_id")
     if root is None and reply.get("is_automatic_forward"):
         root = reply_id  # a client that sends no thread id: the reply target is the root
     topic = bool(message.get("is_topic_message") and chat.get("is_forum"))
@@ -236,8 +236,8 @@ def _thread(account: Account, message: dict, chat: dict, chat_id: int) -> Thread
 
 def _message(account: Account, message: dict, *, is_edit: bool) -> ChannelEvent:
     chat = message["chat"]
-    chat_id = as_id(chat.get("id"), "chat.id")
-    message_id = as_id(message["message_id"], "message_id")
+    chat_id = int_id(chat.get("id"), "chat.id")
+    message_id = int_id(message["message_id"], "message_id")
     external_id = f"{chat_id}:{message_id}"
     if message.get("is_automatic_forward"):
         return _auto_forward(account, message, chat_id)
@@ -256,11 +256,11 @@ def _message(account: Account, message: dict, *, is_edit: bool) -> ChannelEvent:
     permalink = ""
     origin = _dict(_dict(message.get("reply_to_message")).get("forward_origin"))
     if thread.post_confirmed and origin.get("message_id") is not None:
-        link = _post_link(account, as_id(origin["message_id"], "forward_origin.message_id"))
+        link = _post_link(account, int_id(origin["message_id"], "forward_origin.message_id"))
         permalink = f"{link}?comment={message_id}" if link else ""
     author_id, author_name = author
     return InboundMessage(
-        account_id=account.id, external_id=external_id, text=text, sent_at=timestamp(message.get("date")),
+        account_id=account.id, external_id=external_id, text=text, sent_at=from_seconds(message.get("date")),
         author_id=author_id, author_name=author_name, thread_ref=thread.ref, post_ref=thread.post_ref,
         post_ref_confirmed=thread.post_confirmed, reply_to_external_id=thread.reply_to, permalink=permalink,
-        is_edit=is_edit, edited_at=timestamp(message.get("edit_date"), "edit_date") if is_edit else None)
+        is_edit=is_edit, edited_at=from_seconds(message.get("edit_date"), "edit_date") if is_edit else None)

@@ -33,7 +33,7 @@ from flask import current_app
 from desk.channels.errors import ChannelError, MalformedResponse, PermanentError, RetryableError
 from desk.channels.events import (ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen,
                                   Skipped)
-from desk.channels.fields import as_id, loose_id, optional_id, timestamp
+from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
 from desk.channels.http import with_retries
 from desk.channels.vk import GROUP_RPS, USER_RPS, VKClient, item_text
 from desk.models import Account, utcnow
@@ -136,7 +136,7 @@ def _author_id(update: dict) -> int | None:
         return None
     if isinstance(obj.get("message"), dict):  # message_new since API 5.103
         obj = obj["message"]
-    value = loose_id(obj.get("from_id"))
+    value = loose_int_id(obj.get("from_id"))
     return value or None
 
 
@@ -208,14 +208,14 @@ def normalize(account: Account, update: dict) -> list[ChannelEvent]:
     if kind == MENTION:
         return handler(account, 0, obj)
     group_id = group_id_of(account)
-    event_group = optional_id(update.get("group_id"), "group_id")
+    event_group = optional_int_id(update.get("group_id"), "group_id")
     if event_group is not None and abs(event_group) != group_id:
         raise ValueError(f"event of community {event_group}, not of this account's {group_id}")
     return handler(account, group_id, obj)
 
 
 def _when(value: Any, name: str = "date") -> datetime:
-    return timestamp(value, name) or utcnow()
+    return from_seconds(value, name) or utcnow()
 
 
 def wall_ref(owner_id: int, item_id: int) -> str:
@@ -241,7 +241,7 @@ class Place:
 
     def owner(self, obj: dict, group_id: int) -> int:
         for name in self.owner_fields:
-            value = optional_id(obj.get(name), name)
+            value = optional_int_id(obj.get(name), name)
             if value:
                 return value
         return -group_id
@@ -263,19 +263,19 @@ PLACES = {
 
 def _comment(account: Account, group_id: int, place: Place, c: dict, is_edit: bool = False) -> ChannelEvent:
     owner_id = place.owner(c, group_id)
-    comment_id = as_id(c.get("id"), "id")
-    object_id = as_id(c.get(place.object_field), place.object_field)
-    from_id = as_id(c.get("from_id"), "from_id")
+    comment_id = int_id(c.get("id"), "id")
+    object_id = int_id(c.get(place.object_field), place.object_field)
+    from_id = int_id(c.get("from_id"), "from_id")
     external_id = place.ref(owner_id, comment_id)
     if from_id == -group_id:
         return Skipped("own comment", external_id)
     if c.get("deleted"):
         return Skipped("deleted comment", external_id)
     thread_ref = place.ref(owner_id, object_id)
-    reply_to = optional_id(c.get("reply_to_comment"), "reply_to_comment")
+    reply_to = optional_int_id(c.get("reply_to_comment"), "reply_to_comment")
     link = place.link.format(owner=owner_id, object=object_id, comment=comment_id)
     parents = c.get("parents_stack")
-    top = loose_id(parents[0]) if not place.prefix and isinstance(parents, list) and parents else None
+    top = loose_int_id(parents[0]) if not place.prefix and isinstance(parents, list) and parents else None
     if top is not None:  # only the link needs it: an odd value must not cost the comment
         link += f"&thread={top}"
     return InboundMessage(
@@ -291,7 +291,7 @@ def _comment_event(place: Place, action: str) -> Callable[[Account, int, dict], 
         if action == "delete":
             # VK sends ``deleter_id``; the schema names ``user_id``: neither is needed here.
             owner_id = place.owner(obj, group_id)
-            return [CommentDeleted(account.id, place.ref(owner_id, as_id(obj.get("id"), "id")))]
+            return [CommentDeleted(account.id, place.ref(owner_id, int_id(obj.get("id"), "id")))]
         event = _comment(account, group_id, place, obj, is_edit=action == "edit")
         if action == "restore" and not isinstance(event, Skipped):
             # The restored comment may never have been seen: ingest it (a duplicate if it was).
@@ -302,10 +302,10 @@ def _comment_event(place: Place, action: str) -> Callable[[Account, int, dict], 
 
 
 def _post_new(account: Account, group_id: int, post: dict) -> list[ChannelEvent]:
-    owner_id = optional_id(post.get("owner_id"), "owner_id") or -group_id
-    ref = wall_ref(owner_id, as_id(post.get("id"), "id"))
+    owner_id = optional_int_id(post.get("owner_id"), "owner_id") or -group_id
+    ref = wall_ref(owner_id, int_id(post.get("id"), "id"))
     link = f"https://vk.com/wall{ref}"
-    from_id = optional_id(post.get("from_id"), "from_id") or owner_id
+    from_id = optional_int_id(post.get("from_id"), "from_id") or owner_id
     if post.get("post_type") == "suggest" or from_id > 0:
         # A resident's post on an open wall, or one suggested for moderation: an appeal, not the city's post.
         return [InboundMessage(account_id=account.id, external_id=f"post{ref}", text=item_text(post),
@@ -319,16 +319,16 @@ def _dialog_message(account: Account, group_id: int, obj: dict, *, is_edit: bool
     """A direct message: ``message_new`` wraps it as ``{message, client_info}`` since API
     5.103 (the object itself before); ``message_edit`` is the message object."""
     message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
-    from_id = as_id(message.get("from_id", message.get("user_id")), "from_id")
-    peer_id = optional_id(message.get("peer_id"), "peer_id") or from_id
-    number = optional_id(message.get("conversation_message_id"), "conversation_message_id") \
-        or as_id(message.get("id"), "id")
+    from_id = int_id(message.get("from_id", message.get("user_id")), "from_id")
+    peer_id = optional_int_id(message.get("peer_id"), "peer_id") or from_id
+    number = optional_int_id(message.get("conversation_message_id"), "conversation_message_id") \
+        or int_id(message.get("id"), "id")
     external_id = f"dm:{peer_id}:{number}"
     if from_id <= 0 or message.get("out") in (1, True, "1"):
         return [Skipped("message of a community", external_id)]
     if message.get("action"):  # someone joined or left a chat, a title changed, a pin …
         return [Skipped("service message", external_id)]
-    edited_at = (timestamp(message.get("update_time"), "update_time") or utcnow()) if is_edit else None
+    edited_at = (from_seconds(message.get("update_time"), "update_time") or utcnow()) if is_edit else None
     return [InboundMessage(account_id=account.id, external_id=external_id, text=item_text(message),
                            sent_at=_when(message.get("date")), author_id=str(from_id),
                            author_name=author_name(from_id), thread_ref=f"dm:{peer_id}",
@@ -345,9 +345,9 @@ def _message_reply(account: Account, group_id: int, obj: dict) -> list[ChannelEv
 
 
 def _mention(account: Account, _group_id: int, post: dict) -> list[ChannelEvent]:
-    owner_id, post_id = as_id(post.get("owner_id"), "owner_id"), as_id(post.get("id"), "id")
+    owner_id, post_id = int_id(post.get("owner_id"), "owner_id"), int_id(post.get("id"), "id")
     ref = wall_ref(owner_id, post_id)
-    author = optional_id(post.get("from_id"), "from_id") or owner_id
+    author = optional_int_id(post.get("from_id"), "from_id") or owner_id
     return [InboundMessage(account_id=account.id, external_id=f"wall{ref}", text=item_text(post),
                            sent_at=_when(post.get("date")), author_id=str(author), author_name=author_name(author),
                            thread_ref=f"wall{ref}", permalink=f"https://vk.com/wall{ref}", is_mention=True)]
