@@ -30,14 +30,13 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.timeouts import JobTimeoutException
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from desk.channels.errors import ChannelError
 from desk.channels.events import CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
 from desk.channels.http import with_retries
+from desk.errors import OUTAGE_ERRORS
 from desk.extensions import db
 from desk.ingest import ingest_many, mark_deleted, mark_restored, record_post
 from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
@@ -125,8 +124,7 @@ def describe(exc: BaseException) -> str:
 #: the job ran out of time. The work is retried later as a whole; anything else a message
 #: raises is that message's own fault and makes it a dead letter, so one bad message
 #: never stops the others.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
-                    JobTimeoutException)
+TRANSIENT_ERRORS = (*OUTAGE_ERRORS, JobTimeoutException)
 
 
 def is_transient(exc: BaseException) -> bool:
