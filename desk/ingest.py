@@ -29,6 +29,7 @@ from .models import (
     TicketStatus,
     utcnow,
 )
+from .links import http_url
 from .text import clean_text
 from .tickets.services import merge_root
 from .tickets.workflow import change_status, record_event, signals
@@ -153,7 +154,7 @@ def record_post(
         post.thread_ref = str(thread_ref)
     post.text = clean_text(text)
     post.posted_at = _aware(posted_at) or post.posted_at
-    post.link = link or post.link or ""
+    post.link = http_url(link) or post.link or ""
     db.session.flush()
     if post.thread_ref:
         _join_thread(post)
@@ -257,7 +258,7 @@ def _new_message(account: Account, incoming: InboundMessage, ticket: Ticket, ext
         sent_at=sent_at,
         is_edited=incoming.is_edit,
         edited_at=_aware(incoming.edited_at) if incoming.is_edit else None,
-        permalink=(incoming.permalink or "")[:500],
+        permalink=http_url(incoming.permalink) or "",
     )
     db.session.add(message)
     ticket.message_count = (ticket.message_count or 0) + 1
@@ -409,7 +410,7 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
             "author_name": author_name,
             "text": text,
             "sent_at": sent_at,
-            "permalink": (incoming.permalink or "")[:500],
+            "permalink": http_url(incoming.permalink) or "",
         }
         pending.append((index, ticket, message))
     if pending:

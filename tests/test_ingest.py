@@ -160,3 +160,11 @@ def test_unconfirmed_ref_is_never_taken_for_a_post_id(make):
     record_post(acc.id, "501", "Другой пост", thread_ref="9000")
     result = ingest(make.inbound(acc, thread_ref="501", post_ref_confirmed=False))
     assert db.session.get(Ticket, result.ticket_id).post_id is None and count(Post) == 1
+
+
+def test_only_http_links_from_a_network_are_stored(make):
+    acc = make.account()
+    ticket = make.ticket(acc, permalink="javascript:alert(1)")
+    assert ticket.messages[0].permalink == ""
+    ticket = make.ticket(acc, permalink="https://vk.com/wall-1_2?reply=3")
+    assert ticket.messages[0].permalink == "https://vk.com/wall-1_2?reply=3"
