@@ -191,7 +191,7 @@ def test_still_broken_dead_letter_stays_with_the_new_error(client, make, login_a
     client.post(f"/admin/collectors/dead-letters/{letter.id}/replay", data={"csrf_token": _csrf(page)})
     _work()
     letter = db.session.get(DeadLetter, letter.id)
-    assert letter.status == "pending" and letter.replay_count == 1 and "without chat" in letter.error
+    assert letter.status == "pending" and letter.replay_count == 1 and "without a chat" in letter.error
 
 
 def test_dead_letter_payload_is_escaped_and_can_be_discarded(client, make, login_as, tg_account):
