@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..text import clean_text
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import HttpTransport
 from .media import compose, label
+from .payload import optional_int_id
 
 API_VERSION = "5.199"
 GROUP_RPS = 20.0
@@ -171,6 +174,93 @@ class VKClient:
         """Publish on a wall (a user token of a community admin); ``guid`` dedupes repeats."""
         return self.call("wall.post", idempotent=guid is not None, owner_id=owner_id, message=message,
                          from_group=from_group, guid=guid)
+
+    # Comments under photos, videos, goods and board topics. VK takes only a user token
+    # here (a community admin's, ``from_group`` posts as the community; a community token
+    # gets error 27), and answers with the new comment's id. ``guid`` dedupes repeats.
+
+    def photos_create_comment(self, owner_id: int, photo_id: int, message: str, *,
+                              reply_to_comment: int | None = None, from_group: bool = True,
+                              guid: str | None = None) -> int:
+        return self._new_comment("photos.createComment", guid, owner_id=owner_id, photo_id=photo_id,
+                                 message=message, reply_to_comment=reply_to_comment, from_group=from_group)
+
+    def video_create_comment(self, owner_id: int, video_id: int, message: str, *,
+                             reply_to_comment: int | None = None, from_group: bool = True,
+                             guid: str | None = None) -> int:
+        return self._new_comment("video.createComment", guid, owner_id=owner_id, video_id=video_id,
+                                 message=message, reply_to_comment=reply_to_comment, from_group=from_group)
+
+    def market_create_comment(self, owner_id: int, item_id: int, message: str, *,
+                              reply_to_comment: int | None = None, from_group: bool = True,
+                              guid: str | None = None) -> int:
+        return self._new_comment("market.createComment", guid, owner_id=owner_id, item_id=item_id,
+                                 message=message, reply_to_comment=reply_to_comment, from_group=from_group)
+
+    def board_create_comment(self, group_id: int, topic_id: int, message: str, *, from_group: bool = True,
+                             guid: str | None = None) -> int:
+        """A message in a board topic; a board has no replies to a comment."""
+        return self._new_comment("board.createComment", guid, group_id=abs(group_id), topic_id=topic_id,
+                                 message=message, from_group=from_group)
+
+    def _new_comment(self, method: str, guid: str | None, **params: Any) -> int:
+        result = self.call(method, idempotent=guid is not None, guid=guid, **params)
+        if isinstance(result, bool) or not isinstance(result, int):
+            raise MalformedResponse(f"VK {method}: the answer is not a comment id")
+        return result
+
+
+# --- where residents comment -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where residents comment in a community, and how its Callback events name things.
+
+    Wall comments keep the plain ``<owner>_<id>`` refs (the reply sender posts under wall
+    posts by them); comments elsewhere are prefixed (``photo:<owner>_<id>``), so their
+    ids never collide with wall comments and they have no post of the city. A comment's
+    ``external_id`` is the ref of the comment, its ``thread_ref`` the ref of the object.
+    """
+
+    prefix: str
+    object_field: str  # the commented object's id: post_id, photo_id, …
+    owner_fields: tuple[str, ...]  # where the object's owner is given, first present wins
+    link: str  # the comment's address; {owner} {object} {comment}
+
+    def ref(self, owner_id: int, item_id: int) -> str:
+        return f"{self.prefix}:{owner_id}_{item_id}" if self.prefix else f"{owner_id}_{item_id}"
+
+    def owner(self, obj: dict, group_id: int) -> int:
+        for name in self.owner_fields:
+            value = optional_int_id(obj.get(name), name)
+            if value:
+                return value
+        return -group_id
+
+
+#: Callback event families (``<family>_new``, ``_edit``, ``_restore``, ``_delete``) by place.
+PLACES = {
+    "wall_reply": Place("", "post_id", ("post_owner_id", "owner_id"),
+                        "https://vk.com/wall{owner}_{object}?reply={comment}"),
+    "photo_comment": Place("photo", "photo_id", ("photo_owner_id", "owner_id"),
+                           "https://vk.com/photo{owner}_{object}"),
+    "video_comment": Place("video", "video_id", ("video_owner_id", "owner_id"),
+                           "https://vk.com/video{owner}_{object}"),
+    "market_comment": Place("market", "item_id", ("market_owner_id", "owner_id"),
+                            "https://vk.com/market{owner}?w=product{owner}_{object}"),
+    "board_post": Place("board", "topic_id", ("topic_owner_id", "owner_id"),
+                        "https://vk.com/topic{owner}_{object}?post={comment}"),
+}
+_PLACE_BY_PREFIX = {place.prefix: place for place in PLACES.values() if place.prefix}
+_PLACE_REF = re.compile(r"^([a-z]+):(-?\d+)_(\d+)$")
+
+
+def place_of(ref: str | None) -> tuple[Place, int, int] | None:
+    """``"photo:-1_2"`` → (the photo place, owner -1, id 2); None for a wall or dialog ref."""
+    match = _PLACE_REF.match(ref or "")
+    place = _PLACE_BY_PREFIX.get(match.group(1)) if match else None
+    return (place, int(match.group(2)), int(match.group(3))) if place else None
 
 
 def _form_value(value: Any) -> str:

@@ -1,6 +1,7 @@
 """The city's own reply coming back through a collector.
 
-Collectors skip the city's own messages (``Skipped``: VK ``wall_reply_new`` from
+Collectors skip the city's own messages (``Skipped``: VK ``wall_reply_new``,
+``photo_comment_new``, ``video_comment_new``, ``market_comment_new``, ``board_post_new`` from
 ``-group_id``, the bot's own message in Telegram, the bot's comment in MAX), so they
 never become tickets. :func:`match_own_reply` is called for such updates with the raw
 update: it finds the outbox row the message came from (by its network id, else by the
@@ -13,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..channels.vk import PLACES as VK_PLACES
 from ..extensions import db
 from ..models import Account, Message, MessageDirection, utcnow
 from ..models.replies import DeliveryState, ReplyDelivery
@@ -31,6 +33,9 @@ class OwnMessage:
     sent_at: datetime
     # No sender on the update (MAX may omit it): ours only if an outbox row matches it.
     anonymous: bool = False
+    # Replies to nothing (a VK board has no replies): a row still posting is found by its
+    # thread and text, when it is the only one that could be it.
+    by_thread: bool = False
 
 
 def _telegram(account: Account, update: dict) -> OwnMessage | None:
@@ -51,16 +56,21 @@ def _telegram(account: Account, update: dict) -> OwnMessage | None:
 
 
 def _vk(account: Account, update: dict) -> OwnMessage | None:
-    if update.get("type") not in ("wall_reply_new",):
+    """The community's new comment on the wall, a photo, a video, a good or a board topic
+    (``wall_reply_new``, ``photo_comment_new`` …), with the refs the collector gives."""
+    family, _, action = str(update.get("type")).rpartition("_")
+    place = VK_PLACES.get(family)
+    if place is None or action != "new":
         return None
     obj = update.get("object") or {}
     group_id = abs(int((account.settings or {}).get("group_id") or 0))
     if not group_id or int(obj.get("from_id") or 0) != -group_id:
         return None
-    owner = int(obj.get("post_owner_id") or obj.get("owner_id") or -group_id)
+    owner = place.owner(obj, group_id)
     reply_to = obj.get("reply_to_comment")
-    return OwnMessage(f"{owner}_{obj['id']}", f"{owner}_{reply_to}" if reply_to else None,
-                      f"{owner}_{obj['post_id']}", obj.get("text") or "", _seconds(obj.get("date")))
+    return OwnMessage(place.ref(owner, int(obj["id"])), place.ref(owner, int(reply_to)) if reply_to else None,
+                      place.ref(owner, int(obj[place.object_field])), obj.get("text") or "",
+                      _seconds(obj.get("date")), by_thread=not reply_to)
 
 
 def _max(account: Account, update: dict) -> OwnMessage | None:
@@ -102,16 +112,22 @@ def parse(account: Account, update: dict) -> OwnMessage | None:
 def _find_delivery(account: Account, own: OwnMessage) -> ReplyDelivery | None:
     row = db.session.scalars(db.select(ReplyDelivery).where(
         ReplyDelivery.account_id == account.id, ReplyDelivery.external_id == own.external_id)).first()
-    if row is not None or not own.target_external_id:
+    if row is not None:
         return row
+    if own.target_external_id:
+        where = ReplyDelivery.target_external_id == own.target_external_id
+    elif own.by_thread and own.thread_ref:
+        where = ReplyDelivery.thread_ref == own.thread_ref
+    else:
+        return None
     candidates = db.session.scalars(db.select(ReplyDelivery).where(
-        ReplyDelivery.account_id == account.id, ReplyDelivery.target_external_id == own.target_external_id,
+        ReplyDelivery.account_id == account.id, where,
         ReplyDelivery.state.in_([D.SENDING.value, D.UNKNOWN.value]))
         .order_by(ReplyDelivery.id)).all()
-    for row in candidates:
-        if row.text.strip() == own.text.strip():
-            return row
-    return None
+    same = [row for row in candidates if row.text.strip() == own.text.strip()]
+    if own.target_external_id:
+        return same[0] if same else None
+    return same[0] if len(same) == 1 else None  # two alike in one thread: a person decides
 
 
 def match_own_reply(account: Account, update: dict) -> str | None:

@@ -12,7 +12,7 @@ from typing import Mapping
 from ..channels.errors import PermanentError
 from ..channels.max import FORWARD_ONLY_PREFIX, MaxClient
 from ..channels.telegram import TelegramClient
-from ..channels.vk import VKClient, random_id_for
+from ..channels.vk import USER_RPS, Place, VKClient, place_of, random_id_for
 from ..models.replies import ReplyDelivery
 from .ratelimit import Window, secret_key
 
@@ -21,6 +21,7 @@ TELEGRAM_PER_BOT = (30, 1.0)
 TELEGRAM_PER_GROUP = (20, 60.0)
 TELEGRAM_PER_PRIVATE_CHAT = (1, 1.0)
 VK_PER_TOKEN = (20, 1.0)
+VK_PER_USER_TOKEN = (int(USER_RPS), 1.0)  # photos, videos, goods, boards: a user token
 MAX_PER_TOKEN = (30, 1.0)
 
 
@@ -84,6 +85,10 @@ def windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
             result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config, "REPLY_TELEGRAM_PER_CHAT")))
         return result
     if platform == "vk":
+        if place_of(delivery.thread_ref):
+            # The key crossposting uses too: both count against the admin's user token.
+            token = _token(delivery, "user_token")
+            return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_USER_TOKEN, config, "REPLY_VK_PER_USER_TOKEN"))]
         token = _token(delivery, "group_token", "access_token")
         return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
     if platform == "max":
@@ -139,7 +144,11 @@ def _wall(ref: str | None) -> tuple[int, int] | None:
 def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     """wall.createComment under the post, replying to the resident's comment, as the
     community; ``guid`` = the outbox key makes a repeated request harmless. A direct
-    message (thread ``dm:<peer_id>``) is answered in the dialog instead."""
+    message (thread ``dm:<peer_id>``) is answered in the dialog instead, a comment under
+    a photo, video, good or board topic (``photo:<owner>_<id>`` …) in its place."""
+    elsewhere = place_of(delivery.thread_ref)
+    if elsewhere is not None:
+        return _send_vk_place_comment(delivery, config, *elsewhere)
     token = _token(delivery, "group_token", "access_token")
     group_id = abs(int((delivery.account.settings or {}).get("group_id") or 0))
     client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
@@ -160,6 +169,29 @@ def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     if stack:
         link += f"&thread={stack[0]}"
     return Posted(f"{owner_id}_{comment_id}", link)
+
+
+def _send_vk_place_comment(delivery: ReplyDelivery, config: Mapping, place: Place, owner_id: int,
+                           object_id: int) -> Posted:
+    """A comment as the community under the photo, video, good or board topic, replying
+    to the resident's comment where VK has replies (not on a board). These methods take
+    only a community admin's user token (``user_token``, as crossposting uses)."""
+    token = _token(delivery, "user_token")
+    client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
+        config["VK_API_BASE"], token, rps=float(config.get("VK_USER_RPS", USER_RPS))))
+    target = place_of(delivery.target_external_id)
+    reply_to = target[2] if target and target[0] == place and target[1] == owner_id else None
+    text, guid = delivery.text, delivery.outbox_key
+    if place.prefix == "board":
+        if owner_id >= 0:
+            raise PermanentError("this VK board topic is not a community's")
+        comment_id = client.board_create_comment(-owner_id, object_id, text, guid=guid)
+    else:
+        create = {"photo": client.photos_create_comment, "video": client.video_create_comment,
+                  "market": client.market_create_comment}[place.prefix]
+        comment_id = create(owner_id, object_id, text, reply_to_comment=reply_to, guid=guid)
+    link = place.link.format(owner=owner_id, object=object_id, comment=comment_id)
+    return Posted(place.ref(owner_id, comment_id), link)
 
 
 _DM_REF = re.compile(r"^dm:(-?\d+)(?::(\d+))?$")

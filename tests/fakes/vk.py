@@ -10,6 +10,11 @@ refuses a community token where VK does (error 27) and a service token where VK 
 ``calls`` (without the token) so tests can count them. Direct messages: residents write
 with :meth:`FakeVK.add_direct_message`; ``messages.send`` answers in the dialog, drops a
 repeat with the same ``random_id`` like VK, and records what it created in ``sent_messages``.
+Photos, videos, goods and board topics (:meth:`FakeVK.add_place`) take residents'
+comments (:meth:`FakeVK.place_comment`) and ``photos``/``video``/``market``/``board.createComment``
+with a community admin's user token only, as the schema says; each new comment, the
+community's too, goes to the long poll as ``<family>_new`` (VK's echo of the city's reply);
+what the methods created is in ``created_place_comments``.
 
 :class:`CallbackSender` plays VK's side of the Callback API: it confirms the server
 first and only then delivers events with ``secret`` and ``event_id``, and can deliver
@@ -47,7 +52,9 @@ ERROR_TEXT = {
     28: "Application authorization failed: method is unavailable with service token.",
     100: "One of the parameters specified was missing or invalid",
     213: "Access to status replies denied",
+    801: "Comments for this video are closed",
     901: "Can't send messages for users without permission",
+    1401: "Comments for this market are closed",
 }
 # Which token types each method accepts (VK's "access types").
 ACCESS = {
@@ -60,7 +67,27 @@ ACCESS = {
     "wall.createComment": {"user", "group"},
     "wall.post": {"user"},  # a community token cannot publish on the wall
     "messages.send": {"user", "group"},
+    # vk-api-schema 5.199 gives these four only a user token (a community admin's).
+    "photos.createComment": {"user"},
+    "video.createComment": {"user"},
+    "market.createComment": {"user"},
+    "board.createComment": {"user"},
 }
+#: Comments outside the wall: the Callback event family, the commented object's parameter,
+#: and the field that names the object's owner in the event object.
+PLACE_METHODS = {
+    "photos.createComment": ("photo_comment", "photo_id"),
+    "video.createComment": ("video_comment", "video_id"),
+    "market.createComment": ("market_comment", "item_id"),
+    "board.createComment": ("board_post", "topic_id"),
+}
+PLACE_OWNER_FIELD = {"photo_comment": "photo_owner_id", "video_comment": "video_owner_id",
+                     "market_comment": "market_owner_id", "board_post": "topic_owner_id"}
+#: The error VK gives when the object's comments are closed (the schema names these two).
+PLACE_OBJECT_FIELD = {family: param for family, param in PLACE_METHODS.values()}
+PLACE_CLOSED_ERROR = {"video_comment": 801, "market_comment": 1401}
+#: from_id of a comment posted with a user token without ``from_group``.
+ADMIN_USER_ID = 1
 
 
 #: ``client_info`` of a ``message_new`` from the official app (API 5.103+).
@@ -134,6 +161,10 @@ class FakeVK(FakeServer):
         self._recent: dict[str, deque] = defaultdict(deque)
         self.refused = 0  # requests answered with error 6 (too many per second)
         self._next_comment_id = 1000
+        # Photos, videos, goods and board topics by (event family, owner_id, id): their comments,
+        # and what photos/video/market/board.createComment created (the request's parameters).
+        self.places: dict[tuple[str, int, int], dict] = {}
+        self.created_place_comments: list[dict] = []
         self._lp: dict[int, dict] = {}
         self._lp_changed = threading.Condition(self.lock)
 
@@ -184,6 +215,44 @@ class FakeVK(FakeServer):
                 parent["_replies"].append(comment)
             self.posts[(owner_id, post_id)]["comments"]["count"] += 1
         return _public(comment)
+
+    def add_place(self, family: str, owner_id: int, object_id: int, *, comments_closed: bool = False) -> dict:
+        """A photo, video, good or board topic (``family``: photo_comment, video_comment,
+        market_comment, board_post) that residents can comment on."""
+        assert family in PLACE_OWNER_FIELD
+        with self.lock:
+            return self.places.setdefault((family, owner_id, object_id),
+                                          {"comments": [], "closed": comments_closed})
+
+    def place_comment(self, group_id: int, family: str, object_id: int, from_id: int, text: str, *,
+                      reply_to: int | None = None) -> dict:
+        """A resident comments on the community's photo, video, good or board topic: the
+        comment is stored and ``<family>_new`` goes to the long poll; returns the event object."""
+        owner_id = -group_id
+        self.add_place(family, owner_id, object_id)
+        with self.lock:
+            return self._new_place_comment(family, owner_id, object_id, from_id, text, reply_to)
+
+    def _new_place_comment(self, family: str, owner_id: int, object_id: int, from_id: int, text: str,
+                           reply_to: int | None) -> dict:
+        """Store a comment and queue its Callback event, as VK does for the community's own
+        comments too (what the desk's echo rides on). Called with the lock held."""
+        self._next_comment_id += 1
+        obj = {"id": self._next_comment_id, "from_id": from_id, "date": int(time.time()), "text": text,
+               PLACE_OWNER_FIELD[family]: owner_id, PLACE_OBJECT_FIELD[family]: object_id}
+        if family == "board_post":
+            obj["likes"] = {"count": 0, "user_likes": 0, "can_like": 1}
+        else:
+            obj.update(parents_stack=[], thread={"count": 0, "items": [], "can_post": True, "groups_can_post": True})
+            if reply_to is not None:
+                parent = next(c for c in self.places[(family, owner_id, object_id)]["comments"] if c["id"] == reply_to)
+                obj.update(reply_to_comment=reply_to, reply_to_user=parent["from_id"], parents_stack=[reply_to])
+        self.places[(family, owner_id, object_id)]["comments"].append(obj)
+        event = {"type": f"{family}_new", "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+                 "object": obj, "group_id": -owner_id}
+        self._longpoll(-owner_id)["events"].append(event)
+        self._lp_changed.notify_all()
+        return dict(obj)
 
     def add_direct_message(self, group_id: int, peer_id: int, text: str, date: int | None = None) -> dict:
         """A resident writes to the community: the message object of ``message_new``."""
@@ -299,6 +368,11 @@ class FakeVK(FakeServer):
         1 carries ``ts``, by default the newest one: older history is lost, as on VK)."""
         with self.lock:
             self._longpoll(group_id)["fail"].append((failed, ts))
+
+    def events(self, group_id: int) -> list[dict]:
+        """Every event queued for the community so far (what its Callback server gets too)."""
+        with self.lock:
+            return json.loads(json.dumps(self._longpoll(group_id)["events"]))
 
     def longpoll_head(self, group_id: int) -> int:
         with self.lock:
@@ -532,6 +606,60 @@ class FakeVK(FakeServer):
                 self._random_ids[key] = sent["id"]
             return sent["id"]
 
+    def m_photos_createComment(self, token: Token, p: dict) -> int:
+        return self._create_place_comment("photos.createComment", token, p)
+
+    def m_video_createComment(self, token: Token, p: dict) -> int:
+        return self._create_place_comment("video.createComment", token, p)
+
+    def m_market_createComment(self, token: Token, p: dict) -> int:
+        return self._create_place_comment("market.createComment", token, p)
+
+    def m_board_createComment(self, token: Token, p: dict) -> int:
+        return self._create_place_comment("board.createComment", token, p)
+
+    def _create_place_comment(self, method: str, token: Token, p: dict) -> int:
+        """A comment under a photo, video, good or board topic; the answer is the new
+        comment's id. ``from_group=1`` posts as the community, which only an admin of it
+        may (15 otherwise); a repeat with the same ``guid`` returns the first comment's id."""
+        family, object_param = PLACE_METHODS[method]
+        object_id = _required_id(p, object_param)
+        if family == "board_post":
+            group_id = _required_id(p, "group_id")
+            if group_id < 1:
+                raise VKError(100, "group_id should be positive")
+            owner_id = -group_id  # a board has no replies: reply_to_comment means nothing here
+        else:
+            # owner_id is required for goods; photos and videos default to the caller's own.
+            owner_id = _required_id(p, "owner_id") if "owner_id" in p or family == "market_comment" \
+                else ADMIN_USER_ID
+        message = p.get("message") or ""
+        if not message.strip() and not p.get("attachments"):
+            raise VKError(100, "message is empty")
+        from_group = p.get("from_group") in ("1", "true")
+        with self.lock:
+            guid = p.get("guid")
+            if guid and guid in self._guids:
+                return self._guids[guid]
+            place = self.places.get((family, owner_id, object_id))
+            if place is None:
+                raise VKError(100, f"{object_param} is invalid")
+            if from_group and (owner_id >= 0 or token.group_id != -owner_id):
+                raise VKError(15, "you are not an administrator of this community")
+            if place["closed"]:
+                raise VKError(PLACE_CLOSED_ERROR.get(family, 15))
+            reply_to = None
+            if family != "board_post" and p.get("reply_to_comment"):
+                reply_to = _required_id(p, "reply_to_comment")
+                if not any(c["id"] == reply_to for c in place["comments"]):
+                    raise VKError(100, "reply_to_comment is invalid")
+            comment = self._new_place_comment(family, owner_id, object_id, owner_id if from_group else ADMIN_USER_ID,
+                                              message, reply_to)
+            self.created_place_comments.append({"method": method, **p})
+            if guid:
+                self._guids[guid] = comment["id"]
+            return comment["id"]
+
     def _find_comment(self, owner_id: int, post_id: int, comment_id: int) -> dict:
         for comment in self.comments[(owner_id, post_id)]:
             if comment["id"] == comment_id:
@@ -541,6 +669,13 @@ class FakeVK(FakeServer):
 
 def _public(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+def _required_id(p: dict, name: str) -> int:
+    try:
+        return int(p[name])
+    except (KeyError, ValueError):
+        raise VKError(100, f"{name} is a required parameter") from None
 
 
 def _ids(value: str) -> list[int]:
