@@ -43,6 +43,7 @@ CREDENTIALS: dict[str, tuple[AccountField, ...]] = {
     "vk": (
         AccountField("access_token", _l("Community access token")),
         AccountField("service_token", _l("Service token")),
+        AccountField("user_token", _l("Community admin's user token (answers under photos, videos, goods, topics)")),
         AccountField("callback_secret", _l("Callback API secret")),
         AccountField("confirmation_code", _l("Callback confirmation code")),
     ),

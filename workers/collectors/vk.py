@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -33,9 +32,9 @@ from flask import current_app
 from desk.channels.errors import ChannelError, MalformedResponse, PermanentError, RetryableError
 from desk.channels.events import (ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen,
                                   Skipped)
-from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
 from desk.channels.http import with_retries
-from desk.channels.vk import GROUP_RPS, USER_RPS, VKClient, item_text
+from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
+from desk.channels.vk import GROUP_RPS, PLACES, USER_RPS, Place, VKClient, item_text
 from desk.models import Account, utcnow
 from desk.queue import get_redis
 
@@ -220,45 +219,6 @@ def _when(value: Any, name: str = "date") -> datetime:
 
 def wall_ref(owner_id: int, item_id: int) -> str:
     return f"{owner_id}_{item_id}"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where residents comment in a community, and how its Callback events name things.
-
-    Wall comments keep the plain ``<owner>_<id>`` refs (the reply sender posts under wall
-    posts by them); comments elsewhere are prefixed (``photo:<owner>_<id>``), so their
-    ids never collide with wall comments and they have no post of the city.
-    """
-
-    prefix: str
-    object_field: str  # the commented object's id: post_id, photo_id, …
-    owner_fields: tuple[str, ...]  # where the object's owner is given, first present wins
-    link: str  # the comment's address; {owner} {object} {comment}
-
-    def ref(self, owner_id: int, item_id: int) -> str:
-        return f"{self.prefix}:{owner_id}_{item_id}" if self.prefix else wall_ref(owner_id, item_id)
-
-    def owner(self, obj: dict, group_id: int) -> int:
-        for name in self.owner_fields:
-            value = optional_int_id(obj.get(name), name)
-            if value:
-                return value
-        return -group_id
-
-
-PLACES = {
-    "wall_reply": Place("", "post_id", ("post_owner_id", "owner_id"),
-                        "https://vk.com/wall{owner}_{object}?reply={comment}"),
-    "photo_comment": Place("photo", "photo_id", ("photo_owner_id", "owner_id"),
-                           "https://vk.com/photo{owner}_{object}"),
-    "video_comment": Place("video", "video_id", ("video_owner_id", "owner_id"),
-                           "https://vk.com/video{owner}_{object}"),
-    "market_comment": Place("market", "item_id", ("market_owner_id", "owner_id"),
-                            "https://vk.com/market{owner}?w=product{owner}_{object}"),
-    "board_post": Place("board", "topic_id", ("topic_owner_id", "owner_id"),
-                        "https://vk.com/topic{owner}_{object}?post={comment}"),
-}
 
 
 def _comment(account: Account, group_id: int, place: Place, c: dict, is_edit: bool = False) -> ChannelEvent:
