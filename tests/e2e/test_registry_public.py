@@ -85,7 +85,7 @@ def other_site(live_server):
     html = (f'<iframe id="widget" src="{live_server.url}/accounts/widget" width="400" height="300"></iframe>'
             f'<iframe id="directory" src="{live_server.url}/accounts" width="400" height="300"></iframe>')
     server = make_server("127.0.0.1", 0, lambda env, start: Response(html, mimetype="text/html")(env, start))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
 
