@@ -28,7 +28,9 @@ FINAL = {DeliveryState.SENT.value, DeliveryState.FAILED.value, DeliveryState.UNK
 
 @pytest.fixture
 def fast_replies(app):
-    app.config.update(REPLY_HTTP_TIMEOUT=1.0, REPLY_BACKOFF_BASE=0.01, REPLY_BACKOFF_MAX=0.05)
+    # Fast backoff, but a generous timeout: a busy CI machine may stall a fake for a second,
+    # and a test that wants timeouts to fire (hang faults) sets its own.
+    app.config.update(REPLY_HTTP_TIMEOUT=10.0, REPLY_BACKOFF_BASE=0.01, REPLY_BACKOFF_MAX=0.05)
     return app
 
 
@@ -53,7 +55,7 @@ def mx(app, fast_replies):
     with FakeMax(MAX_TOKEN, seed=3) as fake:
         fake.hang_seconds = 1.5
         app.config["MAX_API_BASE"] = fake.url
-        app.config["MAX_HTTP_TIMEOUT"] = 1.0
+        app.config["MAX_HTTP_TIMEOUT"] = 10.0
         yield fake
 
 

@@ -29,8 +29,8 @@ def fakes(app):
     vk.add_token("admin-user-token", "user")
     vk.add_token("group-token", "group", GROUP)
     vk.add_group(GROUP, "Водоканал", members_count=100)
-    app.config.update(TELEGRAM_API_BASE=tg.url, VK_API_BASE=vk.url, MAX_API_BASE=mx.url, REPLY_HTTP_TIMEOUT=1,
-                      MAX_HTTP_TIMEOUT=1.0, CROSSPOST_BACKOFF_BASE=0.0)
+    app.config.update(TELEGRAM_API_BASE=tg.url, VK_API_BASE=vk.url, MAX_API_BASE=mx.url, REPLY_HTTP_TIMEOUT=10,
+                      MAX_HTTP_TIMEOUT=10.0, CROSSPOST_BACKOFF_BASE=0.0)
     yield tg, vk, mx
     for fake in (tg, vk, mx):
         fake.stop()

@@ -254,7 +254,7 @@ def test_sweeper_requeues_rows_whose_job_was_lost(make, tg):
 
 @pytest.mark.slow
 def test_twenty_percent_faults_end_with_each_answer_posted_once_or_unknown(make, tg, vk, mx, app):
-    app.config["REPLY_HTTP_TIMEOUT"] = 0.5
+    app.config.update(REPLY_HTTP_TIMEOUT=0.5, MAX_HTTP_TIMEOUT=1.0)  # shorter than the fakes' hangs
     bot = tg.add_bot()
     tg.faults = Faults(rate_429=0.04, rate_5xx=0.04, rate_hang=0.08, rate_truncated=0.04, retry_after=0,
                        hang_seconds=1.0, methods=frozenset({"sendMessage"}))
