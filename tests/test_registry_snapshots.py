@@ -35,7 +35,7 @@ def fakes(app):
     ok = FakeOk(group_id=OK_GROUP, seed=3, **OK_KEYS).start()
     vk.add_token("service-token", "service")
     app.config.update(TELEGRAM_API_BASE=tg.url, VK_API_BASE=vk.url, MAX_API_BASE=mx.url, OK_API_BASE=ok.url,
-                      MAX_HTTP_TIMEOUT=1.0, OK_HTTP_TIMEOUT=1.0, TELEGRAM_HTTP_TIMEOUT=1.0)
+                      MAX_HTTP_TIMEOUT=10.0, OK_HTTP_TIMEOUT=10.0, TELEGRAM_HTTP_TIMEOUT=10.0)
     yield tg, vk, mx, ok
     for client in vk_collector._clients.values():
         client.close()

@@ -223,7 +223,7 @@ def test_old_javascript_links_are_never_rendered_as_links(make, login_as, client
 def test_a_crosspost_permalink_from_the_network_is_kept_only_if_http(app, make):
     fake = FakeMax("max-bot-token", seed=3, channel_id=-7100).start()
     try:
-        app.config.update(MAX_API_BASE=fake.url, MAX_HTTP_TIMEOUT=1.0, CROSSPOST_BACKOFF_BASE=0.0)
+        app.config.update(MAX_API_BASE=fake.url, MAX_HTTP_TIMEOUT=10.0, CROSSPOST_BACKOFF_BASE=0.0)
         account = make.account("max", "housing", "ЖКХ в MAX", settings={"chat_id": -7100},
                                credentials={"bot_token": "max-bot-token"})
         ids = []
