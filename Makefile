@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgres install install-dev browser bench clean
+.PHONY: run lint test test-sqlite test-postgres install install-dev browser bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: install
 browser:
 	@test -x /usr/bin/chromium || { echo "installing chromium (apt-get)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; }
+
+## Static checks: ruff (style, bugs, imports, naive datetimes) and mypy (types) over desk/ and workers/.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 ## The whole suite, on SQLite and then on PostgreSQL, with a real Redis and Chromium.
 test: install-dev browser

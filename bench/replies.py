@@ -175,9 +175,10 @@ class World:
 
 def _start_workers(n: int, env: dict, logdir: str, no_fork: bool) -> list[subprocess.Popen]:
     procs = []
-    command = [sys.executable, "-m", "flask", "--app", "desk:create_app", "worker", "--no-periodic"] + (["--no-fork"] if no_fork else [])
+    command = [sys.executable, "-m", "flask", "--app", "desk:create_app", "worker", "--no-periodic",
+               *(["--no-fork"] if no_fork else [])]
     for w in range(n):
-        log = open(Path(logdir) / f"worker{w}.log", "w")
+        log = open(Path(logdir) / f"worker{w}.log", "w")  # noqa: SIM115 — the worker writes it until the end
         procs.append(subprocess.Popen(command,
                                       cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
     return procs
@@ -228,7 +229,7 @@ def run(network: str, database: str, count: int, accounts: int, workers: int, re
             accs = world.accounts()
             for n in range(count):  # round-robin over the accounts
                 i = n % accounts
-                reply = services.compose(world.ticket(accs[i], i, n), operator, "Здравствуйте, {name}! "
+                services.compose(world.ticket(accs[i], i, n), operator, "Здравствуйте, {name}! "
                                          "Заявка #{ticket} передана в службу.")
             db.session.commit()
             ids = db.session.scalars(db.select(ReplyDelivery.id).order_by(ReplyDelivery.id)).all()

@@ -81,13 +81,14 @@ def timed(label: str, fn, runs: int = 5) -> float:
 
 
 def bench_report() -> None:
+    from datetime import timedelta
+
     from desk.extensions import db
     from desk.models import Ticket, utcnow
     from desk.reports.figures import build_report, compliance, trends
     from desk.reports.filters import ReportFilters, city_tz
     from desk.reports.percentiles import durations
     from desk.reports.periods import Period, local_today
-    from datetime import timedelta
 
     tz, now = city_tz(), utcnow()
     today = local_today(now, tz)

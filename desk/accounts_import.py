@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .extensions import db
 from .links import http_url
@@ -110,7 +111,7 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
         for number, values in enumerate(rows, 2):
             if all(_empty(v) for v in values):
                 continue
-            out.append((number, unflatten(dict(zip(header, values)))))
+            out.append((number, unflatten(dict(zip(header, values, strict=False)))))
         return out
     raise ValueError(f"unknown file type {suffix or '(none)'}: use .json, .csv or .xlsx")
 

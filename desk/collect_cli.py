@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 import click
 from flask import Flask
@@ -65,8 +65,8 @@ def _parse_date(value: str) -> datetime:
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD") from None
     if day.tzinfo is None:
-        day = datetime.combine(day.date(), time.min, timezone.utc) if len(value) <= 10 else \
-            day.replace(tzinfo=timezone.utc)
+        day = datetime.combine(day.date(), time.min, UTC) if len(value) <= 10 else \
+            day.replace(tzinfo=UTC)
     return day
 
 

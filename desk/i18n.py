@@ -6,7 +6,9 @@ from the ``.po`` sources at start-up, so a fresh checkout needs no extra step.
 """
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -44,6 +46,12 @@ def select_timezone() -> str:
     return current_app.config["DESK_TIMEZONE"]
 
 
+def city_today(now: datetime | None = None) -> date:
+    """Today's date in the city's time zone (``now`` defaults to the current UTC time)."""
+    now = now or datetime.now(UTC)
+    return now.astimezone(ZoneInfo(current_app.config["DESK_TIMEZONE"])).date()
+
+
 def init_i18n(app: Flask, babel) -> None:
     compile_catalogs()
     directories = sorted(str(p) for p in TRANSLATIONS.iterdir() if p.is_dir())
@@ -52,8 +60,9 @@ def init_i18n(app: Flask, babel) -> None:
 
     @app.route("/lang/<code>")
     def set_language(code: str):
-        from flask import redirect, url_for
         from urllib.parse import urlparse
+
+        from flask import redirect, url_for
 
         if code in app.config["LANGUAGES"]:
             session["lang"] = code

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
+from .links import http_url
 from .models import (
     JOINABLE_STATUSES,
     Account,
@@ -29,7 +30,6 @@ from .models import (
     TicketStatus,
     utcnow,
 )
-from .links import http_url
 from .text import clean_text
 from .tickets.services import merge_root
 from .tickets.workflow import change_status, record_event, signals
@@ -99,7 +99,7 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -433,7 +433,7 @@ def _insert_rows(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
         ids = db.session.scalars(
             db.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
             {"table": table.name, "n": len(rows)}).all()
-        for row, row_id in zip(rows, ids):
+        for row, row_id in zip(rows, ids, strict=False):
             row["id"] = row_id
         db.session.execute(table.insert(), rows)
         return ids
@@ -455,20 +455,20 @@ def _insert_opened(pending: list[tuple[int, dict, dict]], results: list) -> None
     # that author in that thread took the slow path (it joins the first one's ticket).
     ticket_ids = _insert_rows(tickets, ticket_rows, ("account_id", "thread_ref", "author_external_id"))
     message_rows = []
-    for ticket_id, (_, _, message) in zip(ticket_ids, pending):
+    for ticket_id, (_, _, message) in zip(ticket_ids, pending, strict=False):
         message["ticket_id"] = ticket_id
         message_rows.append(message)
     message_ids = _insert_rows(messages, message_rows, ("account_id", "external_id"))
     db.session.execute(TicketEvent.__table__.insert(), [
         {"ticket_id": ticket_id, "kind": "created", "new_value": ticket["platform"]}
-        for ticket_id, (_, ticket, _) in zip(ticket_ids, pending)])
-    for (index, _, _), ticket_id, message_id in zip(pending, ticket_ids, message_ids):
+        for ticket_id, (_, ticket, _) in zip(ticket_ids, pending, strict=False)])
+    for (index, _, _), ticket_id, message_id in zip(pending, ticket_ids, message_ids, strict=False):
         results[index] = IngestResult("created", message_id, ticket_id)
     if ticket_opened.receivers or resident_wrote.receivers:
         # Listeners want the objects: load them in two queries (nothing to pay otherwise).
         tickets = {t.id: t for t in db.session.scalars(db.select(Ticket).where(Ticket.id.in_(ticket_ids)))}
         stored = {m.id: m for m in db.session.scalars(db.select(Message).where(Message.id.in_(message_ids)))}
-        for ticket_id, message_id in zip(ticket_ids, message_ids):
+        for ticket_id, message_id in zip(ticket_ids, message_ids, strict=False):
             ticket_opened.send(tickets[ticket_id])
             resident_wrote.send(tickets[ticket_id], message=stored[message_id])
         db.session.flush()

@@ -1,7 +1,8 @@
 """Human labels of the domain's enums, translatable (Russian by default)."""
 from __future__ import annotations
 
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 STATUS = {
     "new": _l("New"),

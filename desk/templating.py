@@ -1,7 +1,7 @@
 """Jinja filters and globals: dates in the city's time zone, enum labels."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,6 @@ from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, get_locale, get_translations, gettext
 
 from . import labels
-
 
 # Numeric patterns read the same in every locale, so they skip Babel's pattern
 # machinery (a list page formats a hundred dates; Babel took a tenth of its time).
@@ -24,7 +23,7 @@ def local_datetime(value: datetime | None, fmt: str = "dd.MM.yyyy HH:mm") -> str
     if value is None:
         return "—"
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     numeric = _NUMERIC_PATTERNS.get(fmt)
     if numeric is not None:
         # The zone Flask-Babel's selector returns (desk.i18n.select_timezone), without its
@@ -99,4 +98,4 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals["resolved_labels"] = labels.resolved
     app.jinja_env.globals["card_url_prefix"] = card_url_prefix
     app.jinja_env.globals["labels"] = labels
-    app.jinja_env.globals["now_utc"] = lambda: datetime.now(timezone.utc)
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)

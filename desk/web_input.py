@@ -52,7 +52,8 @@ def _digits_up_to(limit: int) -> str:
     """A regex matching decimal numbers from 0 to ``limit`` (leading zeros allowed)."""
     text = str(limit)
     shorter = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
-    below = [text[:i] + (f"[0-{int(d) - 1}]" if int(d) > 1 else "0") + (rf"\d{{{len(text) - i - 1}}}" if i < len(text) - 1 else "")
+    below = [text[:i] + (f"[0-{int(d) - 1}]" if int(d) > 1 else "0")
+             + (rf"\d{{{len(text) - i - 1}}}" if i < len(text) - 1 else "")
              for i, d in enumerate(text) if int(d) > 0]
     return "0*(?:" + "|".join([*shorter, *below, text]) + ")"
 

@@ -1,7 +1,7 @@
 """Helpers shared by the MAX and OK collector tests."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rq import SimpleWorker
 

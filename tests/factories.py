@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from desk.extensions import db
 from desk.ingest import InboundMessage, ingest
@@ -56,7 +56,7 @@ def inbound(acc: Account, text: str = "Когда починят ямы во д�
         account_id=acc.id,
         external_id=external_id or f"m{next(_seq)}",
         text=text,
-        sent_at=sent_at or datetime.now(timezone.utc) - timedelta(minutes=5),
+        sent_at=sent_at or datetime.now(UTC) - timedelta(minutes=5),
         author_id=author_id,
         author_name=author_name,
         thread_ref=thread_ref,

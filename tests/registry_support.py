@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from desk.extensions import db
+from desk.i18n import city_today
 from desk.models.registry import SubscriberSnapshot
-from desk.registry.snapshots import city_today
 
 
 def snap(account, counts: dict[int, int], today: date | None = None) -> None:

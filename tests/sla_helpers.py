@@ -1,7 +1,7 @@
 """Helpers of the SLA tests: Yakutsk wall-clock moments and a settable clock."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ YAKUTSK = ZoneInfo("Asia/Yakutsk")
 
 
 def local(y, m, d, h=0, mi=0) -> datetime:
-    return datetime(y, m, d, h, mi, tzinfo=YAKUTSK).astimezone(timezone.utc)
+    return datetime(y, m, d, h, mi, tzinfo=YAKUTSK).astimezone(UTC)
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ cookie of the user; every login gets a new token and remember-me lasts days, not
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
@@ -184,7 +184,7 @@ def test_remember_me_lasts_the_configured_days_not_a_year(app, make):
     response = sign_in(browser, user.email, remember=True)
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(REMEMBER_COOKIE))
     expires = datetime.strptime(header.split("Expires=")[1].split(";")[0], "%a, %d %b %Y %H:%M:%S GMT")
-    days = (expires.replace(tzinfo=timezone.utc) - utcnow()).days
+    days = (expires.replace(tzinfo=UTC) - utcnow()).days
     assert 13 <= days <= 14
     (row,) = sessions_of(user)
     assert row.remember and timedelta(days=13) < row.expires_at - utcnow() <= timedelta(days=14)

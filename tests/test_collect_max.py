@@ -2,7 +2,7 @@
 the webhook's secret, duplicates and faults."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -44,9 +44,8 @@ def message_by(external_id: str) -> Message:
 # -- the fake is as strict as MAX ---------------------------------------------------------
 
 def test_bearer_prefix_and_query_token_are_rejected(fake):
-    with MaxClient(fake.url, f"Bearer {TOKEN}") as client:
-        with pytest.raises(PermanentError) as exc:
-            client.get_updates(None)
+    with MaxClient(fake.url, f"Bearer {TOKEN}") as client, pytest.raises(PermanentError) as exc:
+        client.get_updates(None)
     assert exc.value.code == "verify.token"
     answer = httpx.get(f"{fake.url}/updates", params={"access_token": TOKEN})
     assert answer.status_code == 401 and answer.json()["code"] == "verify.token"
@@ -129,7 +128,7 @@ def test_every_update_type_lands_where_a_person_expects_it(fake, account):
     assert [r.text for r in first.revisions] == ["Когда починят дорогу?"]
     assert first.author_name == "Иван Петров" and first.author_external_id == "5550001"
     assert first.thread_ref == post_row.external_id and first.post_id == post_row.id
-    assert first.sent_at == datetime.fromtimestamp(comment["message"]["timestamp"] / 1000, tz=timezone.utc)
+    assert first.sent_at == datetime.fromtimestamp(comment["message"]["timestamp"] / 1000, tz=UTC)
 
     second = message_by(reply["message"]["body"]["mid"])
     assert second.reply_to_external_id == first.external_id and second.ticket_id != first.ticket_id
@@ -234,7 +233,7 @@ def test_the_fakes_variety_lands_as_residents_would_read_it(fake, account):
     anonymous = fake.comment(post, "Во дворе Кирова, 12", anonymous=True)
     photo = fake.comment(post, None, fake.user(5550010, "Олег", None), attachments=[fake.attachment("image")])
     original = fake.chat_message(-600200, "Завтра отключат воду с 10 до 14", fake.user(5550011, "Нина", None))
-    bare_forward = fake.forward(-600100, original)
+    fake.forward(-600100, original)
     fake.chat_message(-600100, None, fake.user(BOT_USER_ID, "Бот", None, is_bot=True),
                       attachments=[fake.attachment("inline_keyboard"), fake.attachment("image")])
     fake.callback(original)

@@ -56,13 +56,11 @@ def test_signature_matches_a_hand_computed_example():
 def test_fake_verifies_the_signature_and_the_application_key(fake):
     with client(fake) as good:
         assert good.group_info(GROUP)["members_count"] == 10234
-    with client(fake, application_secret="not-the-secret") as bad_sig:
-        with pytest.raises(PermanentError) as exc:
-            bad_sig.group_info(GROUP)
+    with client(fake, application_secret="not-the-secret") as bad_sig, pytest.raises(PermanentError) as exc:
+        bad_sig.group_info(GROUP)
     assert exc.value.code == 104 and "PARAM_SIGNATURE" in exc.value.description
-    with client(fake, application_key="OTHERKEY") as bad_key:
-        with pytest.raises(PermanentError) as exc:
-            bad_key.group_info(GROUP)
+    with client(fake, application_key="OTHERKEY") as bad_key, pytest.raises(PermanentError) as exc:
+        bad_key.group_info(GROUP)
     assert exc.value.code == 101
     raw = httpx.post(f"{fake.url}/fb.do", data={"method": "group.getInfo", "application_key": KEYS["application_key"],
                                                 "access_token": KEYS["access_token"], "uids": GROUP, "sig": "0" * 32})
@@ -105,9 +103,10 @@ def test_anchor_paging_over_several_topics_collects_each_comment_once(fake, acco
     roads, rink, quiet = fake.topic("Ремонт дорог"), fake.topic("Каток"), fake.topic("Тишина")
     road_comments = [fake.comment(roads, f"Яма {n}", author_id=str(571000 + n), author_name=f"Житель {n}")
                      for n in range(7)]
-    reply = fake.comment(roads, "Согласен", author_id="571999", reply_to=road_comments[0])
+    fake.comment(roads, "Согласен", author_id="571999", reply_to=road_comments[0])
     fake.comment(roads, "Спасибо за обращение", author_id=GROUP, author_name="Спорт Белогорска")
-    rink_comments = [fake.comment(rink, f"Лёд {n}") for n in range(4)]
+    for n in range(4):
+        fake.comment(rink, f"Лёд {n}")
 
     counts = poll_account(account.id, sleep=no_sleep)
 
@@ -251,7 +250,6 @@ def test_fake_users_getinfo_is_signed_and_returns_the_fields_asked(fake):
     with client(fake) as ok:
         assert ok.users_info(["571000009", "404"]) == [{"uid": "571000009", "first_name": "Галина",
                                                        "last_name": "Петрова", "name": "Галина Петрова"}]
-    with client(fake, application_secret="wrong") as bad:
-        with pytest.raises(PermanentError) as exc:
-            bad.users_info(["571000009"])
+    with client(fake, application_secret="wrong") as bad, pytest.raises(PermanentError) as exc:
+        bad.users_info(["571000009"])
     assert exc.value.code == 104

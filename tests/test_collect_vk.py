@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from rq import SimpleWorker
@@ -271,7 +271,7 @@ def test_a_crash_before_commit_reads_the_batch_again(fake, account, monkeypatch)
 
 
 def test_backfill_reads_posts_since_the_date_with_threads_and_progress(fake, account):
-    since = datetime.fromtimestamp(NOW - 86400, timezone.utc)
+    since = datetime.fromtimestamp(NOW - 86400, UTC)
     fake.add_post(OWNER, 10, "Старый пост", NOW - 5 * 86400)
     fake.add_comment(OWNER, 10, 1001, "Старый комментарий", NOW - 5 * 86400)
     fake.add_post(OWNER, 11, "График вывоза мусора", NOW - 3600)
@@ -376,7 +376,7 @@ def test_group_info_and_comment_posting_shapes(fake):
 def test_flask_collect_backfill_draws_progress_for_a_vk_account(fake, account, app):
     fake.add_post(OWNER, 20, "Отключение воды", NOW - 3600)
     fake.add_comment(OWNER, 20, 1001, "Надолго?", NOW - 3000)
-    since = datetime.fromtimestamp(NOW - 86400, timezone.utc).date().isoformat()
+    since = datetime.fromtimestamp(NOW - 86400, UTC).date().isoformat()
     result = app.test_cli_runner().invoke(args=["collect", "backfill", "--account", str(account.id), "--since", since])
     assert result.exit_code == 0, result.output
     assert "1/1" in result.output and "created 1" in result.output

@@ -59,7 +59,7 @@ def crawl(client, start: str) -> tuple[int, list[str]]:
         if response.status_code in (301, 302, 303):
             frontier.add(normalize(BASE + path.lstrip("/"), response.headers["Location"]))
             continue
-        if not response.mimetype == "text/html":
+        if response.mimetype != "text/html":
             continue
         parser = Forms()
         parser.feed(response.get_data(as_text=True))

@@ -21,8 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from desk.demo.data import DEMO_PASSWORD
 from desk.extensions import db
-from desk.models import (Account, ApiToken, Category, DeadLetter, Department, Role, SlaPolicy, Ticket,
-                         TicketStatus, User)
+from desk.models import Account, ApiToken, Category, DeadLetter, Department, Role, SlaPolicy, Ticket, TicketStatus, User
 from desk.models.announcements import Announcement, AnnouncementDelivery
 from desk.models.replies import CannedReply, Reply, ReplyDelivery
 from desk.tickets.actions import HANDLERS

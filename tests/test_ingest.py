@@ -1,13 +1,13 @@
 """The one door: idempotency, edits, follow-ups, reopening and odd input."""
 from __future__ import annotations
 
+import pytest
+
 from desk.extensions import db
-from desk.ingest import IngestError, InboundMessage, ingest, ingest_batch, mark_deleted, record_post
-from desk.models import Message, MessageRevision, Post, Ticket, TicketEvent, TicketStatus
+from desk.ingest import InboundMessage, IngestError, ingest, ingest_batch, mark_deleted, record_post
+from desk.models import Message, Post, Ticket, TicketEvent, TicketStatus
 from desk.tickets import services
 from desk.tickets.workflow import change_status
-
-import pytest
 
 
 def count(model) -> int:

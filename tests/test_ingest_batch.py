@@ -2,7 +2,7 @@
 the INSERT, listeners still served, and the concurrent-worker retry still works."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
@@ -14,7 +14,7 @@ from desk.sla.store import get_calendar
 from desk.tickets import services
 from desk.tickets.workflow import change_status
 
-T0 = datetime(2025, 3, 7, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 7, 8, 30, tzinfo=UTC)
 
 
 def _prepare(make, acc):

@@ -176,7 +176,7 @@ def test_pages_neither_overlap_nor_skip(app, client, login_as, city, make):
     # Deadlines with ties and gaps: equal keys must be split by id, no-deadline rows go last.
     dues = [now + timedelta(hours=h) if h is not None else None
             for h in (5, 1, None, 1, 3, None, 1, 8, 3, None, 2)]
-    for ticket, due in zip(tickets, dues):
+    for ticket, due in zip(tickets, dues, strict=False):
         set_fields(ticket, resolution_due_at=due)
     login_as(city["operator"])
 

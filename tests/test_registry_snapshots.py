@@ -2,15 +2,16 @@
 VK in batches, retries through faults, and a failing network left as a gap."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from desk.extensions import db
+from desk.i18n import city_today
 from desk.models import CollectorState
 from desk.models.registry import SubscriberSnapshot
 from desk.periodic import PERIODIC_JOBS
-from desk.registry.snapshots import city_today, snapshot_failures
+from desk.registry.snapshots import snapshot_failures
 from workers import stats
 from workers.collectors import vk as vk_collector
 
@@ -143,7 +144,7 @@ def test_unknown_vk_community_and_missing_token_fail_alone(app, make, fakes):
 
 def test_day_is_the_city_day_and_the_job_is_periodic(app):
     # 20:00 UTC on 20 Nov is already 21 Nov in Belogorsk (UTC+9)
-    assert city_today(datetime(2026, 11, 20, 20, 0, tzinfo=timezone.utc)) == date(2026, 11, 21)
+    assert city_today(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)) == date(2026, 11, 21)
     assert any(name == "workers.stats.snapshot_subscribers" and interval < 86400
                for name, interval in PERIODIC_JOBS)
 

@@ -6,19 +6,33 @@ import time
 
 import pytest
 
+from desk.channels.vk import random_id_for as vk_random_id
 from desk.extensions import db
 from desk.models import Message, Role, TicketEvent
 from desk.models.replies import ReplyDelivery
 from desk.queue import get_redis
 from desk.replies import outbox, services
-from desk.channels.vk import random_id_for as vk_random_id
 from desk.replies.jobs import enqueue_deliveries
 from desk.tickets.services import merge
 from workers.replies import LEASE_KEY, post_delivery, sweep
 
 from .fakes.telegram import Faults
-from .replies_support import (VK_GROUP, drain, max_account, max_ticket, mx, rows, states, tg,  # noqa: F401
-                              tg_account, tg_ticket, vk, vk_account, vk_ticket, fast_replies)
+from .replies_support import (  # noqa: F401
+    VK_GROUP,
+    drain,
+    fast_replies,
+    max_account,
+    max_ticket,
+    mx,
+    rows,
+    states,
+    tg,
+    tg_account,
+    tg_ticket,
+    vk,
+    vk_account,
+    vk_ticket,
+)
 
 
 def answer(ticket, user, text="Здравствуйте, {name}! Заявка #{ticket} принята."):

@@ -25,8 +25,7 @@ from workers.replies import LEASE_KEY, sweep
 
 from .conftest import TEST_SECRET
 from .fakes.limits import strict_telegram
-from .replies_support import (VK_GROUP, drain, fast_replies, rows, tg, tg_account, tg_ticket, vk,  # noqa: F401
-                              vk_account, vk_ticket)
+from .replies_support import VK_GROUP, drain, fast_replies, rows, tg, tg_account, tg_ticket, vk, vk_account, vk_ticket  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import email
 import email.policy
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -16,8 +16,8 @@ from desk.extensions import db
 from desk.models import Role, Ticket, utcnow
 from desk.reports.figures import compliance
 from desk.reports.filters import ReportFilters
-from desk.reports.periods import Period
 from desk.reports.percentiles import interpolate
+from desk.reports.periods import Period
 from tests.test_sla_escalation import smtp_server  # noqa: F401  (a real local SMTP server)
 from workers.reports import send_weekly_digest, send_weekly_digest_when_due
 
@@ -28,7 +28,7 @@ WEEK = "from=2025-03-03&to=2025-03-09"  # Monday to Sunday, city time
 
 
 def local(*args) -> datetime:
-    return datetime(*args, tzinfo=CITY).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=CITY).astimezone(UTC)
 
 
 def add(created: datetime, *, department=None, platform: str = "vk", direction: str = "housing",

@@ -1,11 +1,12 @@
 """Working-time arithmetic of the business calendar: known dates of 2025–2026 and properties."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desk.sla.calendar import BusinessCalendar, calendar_from_file, read_calendar_file
 from desk.sla.deadlines import shift_for_pause
@@ -17,7 +18,7 @@ H = timedelta(hours=1)
 
 def local(y, m, d, h=0, mi=0) -> datetime:
     """A moment given in Yakutsk wall-clock time, as aware UTC."""
-    return datetime(y, m, d, h, mi, tzinfo=YAKUTSK).astimezone(timezone.utc)
+    return datetime(y, m, d, h, mi, tzinfo=YAKUTSK).astimezone(UTC)
 
 
 def test_ticket_at_1730_on_shortened_friday_7_march_2025_starts_on_monday():
@@ -66,13 +67,13 @@ def test_lunch_break_is_not_working_time():
 
 def test_time_zone_edges():
     # Sunday 23:30 UTC is already Monday 08:30 in Yakutsk (UTC+9).
-    sunday_utc = datetime(2025, 1, 12, 23, 30, tzinfo=timezone.utc)
-    assert CAL.add_working_time(sunday_utc, timedelta(minutes=30)) == datetime(2025, 1, 13, 0, 30, tzinfo=timezone.utc)
+    sunday_utc = datetime(2025, 1, 12, 23, 30, tzinfo=UTC)
+    assert CAL.add_working_time(sunday_utc, timedelta(minutes=30)) == datetime(2025, 1, 13, 0, 30, tzinfo=UTC)
     # Friday 09:00 UTC is 18:00 in Yakutsk: the week is over.
-    assert not CAL.is_working_moment(datetime(2025, 1, 17, 9, 0, tzinfo=timezone.utc))
-    assert CAL.is_working_moment(datetime(2025, 1, 17, 8, 59, tzinfo=timezone.utc))
+    assert not CAL.is_working_moment(datetime(2025, 1, 17, 9, 0, tzinfo=UTC))
+    assert CAL.is_working_moment(datetime(2025, 1, 17, 8, 59, tzinfo=UTC))
     moscow = BusinessCalendar("Europe/Moscow", days=CAL.days)
-    assert moscow.is_working_moment(datetime(2025, 1, 17, 9, 0, tzinfo=timezone.utc))  # 12:00 in Moscow
+    assert moscow.is_working_moment(datetime(2025, 1, 17, 9, 0, tzinfo=UTC))  # 12:00 in Moscow
 
 
 def test_naive_datetimes_are_refused():
@@ -95,7 +96,7 @@ def test_bundled_file_cites_its_decrees_and_marks_2027_provisional():
 
 
 moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 1)) \
-    .map(lambda d: d.replace(microsecond=0, tzinfo=timezone.utc))
+    .map(lambda d: d.replace(microsecond=0, tzinfo=UTC))
 amounts = st.integers(min_value=0, max_value=300 * 3600).map(lambda s: timedelta(seconds=s))
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import random
 import socket
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable, Mapping
 
 from flask import current_app
 from sqlalchemy import update

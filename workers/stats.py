@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import current_app
 
 from desk.channels.errors import ChannelError, MalformedResponse
 from desk.channels.http import with_retries
 from desk.extensions import db
+from desk.i18n import city_today
 from desk.models import Account
-from desk.registry.snapshots import accounts_due, city_today, record_count, record_failure
+from desk.registry.snapshots import accounts_due, record_count, record_failure
 from desk.registry.targets import required_setting, telegram_channel
 
 from .collectors import max as max_collector
@@ -96,7 +98,7 @@ def vk_counts(accounts: list[Account], config: Mapping, sleep: Sleep | None) -> 
                 results.update({a.id: _describe(exc) for a in batch})
                 continue
             found = {abs(int(g["id"])): g.get("members_count") for g in groups if isinstance(g, dict) and "id" in g}
-            for account, group_id in zip(batch, ids):
+            for account, group_id in zip(batch, ids, strict=False):
                 try:
                     results[account.id] = _count(found.get(group_id), f"groups.getById {group_id}")
                 except ChannelError as exc:

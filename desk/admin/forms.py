@@ -8,9 +8,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from .. import labels
 from ..extensions import db
+from ..links import HttpUrl
 from ..models import Department, Direction, Role, User
 from ..web_input import parse_id
-from ..links import HttpUrl
 from .platforms import CREDENTIALS, SETTINGS
 
 NONE = 0  # the "no department" choice of a select

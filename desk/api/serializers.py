@@ -1,7 +1,7 @@
 """Tickets and their parts as JSON-ready dicts (shapes documented in openapi.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..links import http_url
 from ..models import Message, Note, Ticket, TicketEvent, utcnow
@@ -11,7 +11,7 @@ def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``; the columns always hold aware datetimes."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def ticket_summary(ticket: Ticket, now: datetime | None = None) -> dict:

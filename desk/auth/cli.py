@@ -1,11 +1,11 @@
 """``flask users create`` and ``flask tokens create``."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
-
-from datetime import timedelta
 
 from ..extensions import db
 from ..models import ApiToken, Department, Role, User, utcnow

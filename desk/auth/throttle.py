@@ -37,7 +37,7 @@ class Limits:
     client_window: int
 
     @classmethod
-    def configured(cls) -> "Limits":
+    def configured(cls) -> Limits:
         c = current_app.config
         return cls(c["LOGIN_MAX_FAILURES"], c["LOGIN_LOCK_SECONDS"], c["LOGIN_FAILURE_WINDOW_SECONDS"],
                    c["LOGIN_CLIENT_MAX_FAILURES"], c["LOGIN_CLIENT_WINDOW_SECONDS"])

@@ -15,8 +15,7 @@ from .forms import ChangePasswordForm, LoginForm, SessionActionForm
 from .login import LoginRefused, LoginThrottled, authenticate, count_wrong_password
 from .passwords import change_password, password_problem
 from .scope import home_endpoint
-from .sessions import client_address, end_all_sessions, end_session, end_user_session, session_rows, \
-    start_session
+from .sessions import client_address, end_all_sessions, end_session, end_user_session, session_rows, start_session
 
 bp = Blueprint("auth", __name__)
 

@@ -32,7 +32,7 @@ class MaxClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> "MaxClient":
+    def __enter__(self) -> MaxClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -9,8 +9,9 @@ OK answers errors with HTTP 200 and ``{"error_code", "error_msg"}``.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from .errors import MalformedResponse, PermanentError, RetryableError
 from .http import DEFAULT_TIMEOUT, HttpTransport
@@ -51,7 +52,7 @@ def parse_date(comment: Mapping[str, Any]) -> datetime | None:
         return None
     if not isinstance(text, str):
         raise ValueError(f"comment date is not a string: {text!r}"[:200])
-    return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=MOSCOW).astimezone(timezone.utc)
+    return datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=MOSCOW).astimezone(UTC)
 
 
 class OkClient:
@@ -67,7 +68,7 @@ class OkClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> "OkClient":
+    def __enter__(self) -> OkClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -14,7 +14,7 @@ instead of an ``AttributeError`` far from the cause or a wrong ticket:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 # --- integer ids and Unix seconds (Telegram, VK) ---------------------------------------------
@@ -56,7 +56,7 @@ def from_seconds(value: Any, name: str = "date") -> datetime | None:
         return None
     seconds = int_id(value, name)
     try:
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"{name} is not a time: {seconds}") from None
 
@@ -97,7 +97,7 @@ def from_ms(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"not a timestamp: {value!r}"[:200])
     try:
-        return datetime.fromtimestamp(float(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise ValueError(f"not a timestamp: {value!r}"[:200]) from exc
 

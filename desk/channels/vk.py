@@ -82,7 +82,7 @@ class VKClient:
         self.rps = rps
         self.transport = transport or HttpTransport(base_url)
 
-    def __enter__(self) -> "VKClient":
+    def __enter__(self) -> VKClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,8 +8,8 @@ PostgreSQL sequences are moved past them at the end.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
 
 from ..extensions import db
 from ..models import Account, Category, Message, Ticket, TicketStatus, utcnow
@@ -42,7 +42,7 @@ def _rows(start_id: int, count: int, accounts: list[Account], categories: list[C
           rng: random.Random, now: datetime) -> Iterator[tuple[dict, dict]]:
     statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
     texts = _texts(rng)
-    names = [f"{f} {l}" for f in data.FIRST_NAMES for l in data.LAST_NAMES]
+    names = [f"{first} {last}" for first in data.FIRST_NAMES for last in data.LAST_NAMES]
     acc = [(a.id, a.platform, a.direction) for a in accounts]
     cats = [(c.id, c.default_department_id) for c in categories]
     for ticket_id in range(start_id, start_id + count):

@@ -14,7 +14,7 @@ DEFAULT_TICKETS = 3000
 
 
 def print_logins() -> None:
-    click.echo("Demo logins (password: %s):" % data.DEMO_PASSWORD)
+    click.echo(f"Demo logins (password: {data.DEMO_PASSWORD}):")
     for email, _name, role, dept in data.DEMO_LOGINS:
         click.echo(f"  {email:<34} {role}{' · ' + dept if dept else ''}")
 

@@ -10,15 +10,15 @@ and now, so ages, reaction and resolution times look like a real desk's.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from ..extensions import db
 from ..ingest import InboundMessage, ingest, record_post
 from ..models import Account, Category, Department, Message, Post, Priority, Ticket, TicketStatus, User, utcnow
-from ..tickets import services
 from ..sla.services import record_first_public_reply
+from ..tickets import services
 from ..tickets.workflow import change_status, record_event
 from . import data
 

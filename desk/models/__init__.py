@@ -1,12 +1,13 @@
 """All models, imported here so that Alembic and the app see every table."""
 from .accounts import Account, Post
-from .collectors import CollectorState, DeadLetter, WebhookDelivery
-from .org import Category, Department
-from .notifications import Notification  # noqa: F401
-from .sla import CalendarDay, SlaPolicy, WorkingHours  # noqa: F401
-from .replies import CannedReply, Reply, ReplyDelivery  # noqa: F401
-from .registry import SubscriberSnapshot  # noqa: F401
 from .announcements import Announcement, AnnouncementDelivery  # noqa: F401
+from .collectors import CollectorState, DeadLetter, WebhookDelivery
+from .notifications import Notification  # noqa: F401
+from .org import Category, Department
+from .registry import SubscriberSnapshot  # noqa: F401
+from .replies import CannedReply, Reply, ReplyDelivery  # noqa: F401
+from .sessions import UserSession
+from .sla import CalendarDay, SlaPolicy, WorkingHours  # noqa: F401
 from .tickets import Message, MessageRevision, Note, Ticket, TicketEvent
 from .types import (
     JOINABLE_STATUSES,
@@ -20,10 +21,10 @@ from .types import (
     utcnow,
 )
 from .users import ApiToken, User
-from .sessions import UserSession
 
 __all__ = [
-    "Account", "ApiToken", "CollectorState", "DeadLetter", "WebhookDelivery", "Category", "Department", "Direction", "JOINABLE_STATUSES",
+    "Account", "ApiToken", "CollectorState", "DeadLetter", "WebhookDelivery", "Category", "Department", "Direction",
+    "JOINABLE_STATUSES",
     "Message", "MessageDirection", "MessageRevision", "Note", "OPEN_STATUSES", "Platform",
     "Post", "Priority", "Role", "Ticket", "TicketEvent", "TicketStatus", "User", "UserSession", "utcnow",
 ]

@@ -108,7 +108,7 @@ class ApiToken(db.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str = "", expires_at: datetime | None = None) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, name: str = "", expires_at: datetime | None = None) -> tuple[ApiToken, str]:
         """Create a token row; returns it and the plain token (shown once)."""
         plain = "dsk_" + secrets.token_urlsafe(32)
         return cls(user=user, name=name, token_hash=cls.hash(plain), expires_at=expires_at), plain

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import g, has_app_context
-
 from sqlalchemy.orm import selectinload
 
 from ..auth.scope import can_see_ticket
@@ -12,7 +11,6 @@ from ..extensions import db
 from ..models import Ticket, User, utcnow
 from ..models.notifications import Notification
 from .mail import send_mail
-
 
 NoticeKey = tuple[int, int | None, str, int]  # (user_id, ticket_id, kind, level)
 

@@ -18,9 +18,9 @@ from sqlalchemy import insert
 from ..demo import data
 from ..demo.loader import ensure_reference_data
 from ..extensions import db
+from ..i18n import city_today
 from ..models import Account, Department, Post, utcnow
 from ..models.registry import SubscriberSnapshot
-from .snapshots import city_today
 
 SEED = 20260137
 TARGET_ACCOUNTS = 137

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import city_today
 from ..models import Account, Direction, Platform
 from . import charts
 from .series import change, daily_counts, latest_counts
-from .snapshots import COUNTED_PLATFORMS, city_today
+from .snapshots import COUNTED_PLATFORMS
 
 TREND_DAYS = 30
 NETWORKS = [p.value for p in Platform if p.value in COUNTED_PLATFORMS]

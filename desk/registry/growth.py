@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .. import labels
+from ..i18n import city_today
 from ..models import Account
 from . import charts
 from .directory import DIRECTIONS, active_accounts
 from .series import daily_counts, days_between, sum_carried
-from .snapshots import city_today
 
 PERIOD_DAYS = (7, 30, 60, 90)
 DEFAULT_DAYS = 30

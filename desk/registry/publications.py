@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from ..extensions import db
+from ..i18n import city_today
 from ..models import Account, Message, MessageDirection, Post, Ticket, TicketStatus, utcnow
 from .directory import active_accounts
-from .snapshots import city_today
 
 DEFAULT_STALE_DAYS = 7
 SORTS = ("posts", "comments", "appeals")

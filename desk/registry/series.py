@@ -1,8 +1,8 @@
 """Reading subscriber snapshots back as daily series (``None`` where a day is missing)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 from ..extensions import db
 from ..models.registry import SubscriberSnapshot

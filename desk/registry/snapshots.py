@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from ..extensions import db
 from ..models import Account, CollectorState, utcnow
@@ -20,12 +17,6 @@ from ..models.registry import SubscriberSnapshot
 STREAM = "subscribers"
 #: networks that report a subscriber count
 COUNTED_PLATFORMS = ("telegram", "vk", "max", "ok")
-
-
-def city_today(now: datetime | None = None) -> date:
-    """Today's date in the city's time zone."""
-    now = now or utcnow()
-    return now.astimezone(ZoneInfo(current_app.config["DESK_TIMEZONE"])).date()
 
 
 def accounts_due(day: date, *, refresh: bool = False) -> list[Account]:

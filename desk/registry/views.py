@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ..auth.scope import roles_required
 from ..extensions import db
+from ..i18n import city_today
 from ..links import http_url
 from ..models import Account, Role
 from ..models.replies import DeliveryState
@@ -22,7 +23,7 @@ from .directory import DIRECTIONS, NETWORKS, build_directory, clean_filter
 from .export import growth_workbook
 from .growth import PERIOD_DAYS, clean_days, growth_chart, growth_report
 from .qr import qr_png, qr_svg
-from .snapshots import city_today, snapshot_failures
+from .snapshots import snapshot_failures
 
 bp = Blueprint("registry", __name__)
 DELIVERY_STATE_LABELS = {s.value: _l(s.label) for s in DeliveryState}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..channels.vk import PLACES as VK_PLACES
 from ..extensions import db
@@ -88,12 +88,12 @@ def _max(account: Account, update: dict) -> OwnMessage | None:
     target = (link.get("message") or {}).get("mid") if link.get("type") == "reply" else None
     thread = recipient.get("post_id") or (f"chat:{recipient['chat_id']}" if recipient.get("chat_id") else None)
     ms = message.get("timestamp")
-    sent_at = datetime.fromtimestamp(int(ms) / 1000, timezone.utc) if ms else utcnow()
+    sent_at = datetime.fromtimestamp(int(ms) / 1000, UTC) if ms else utcnow()
     return OwnMessage(str(body.get("mid")), target, thread, body.get("text") or "", sent_at, anonymous=not sender)
 
 
 def _seconds(value) -> datetime:
-    return datetime.fromtimestamp(int(value), timezone.utc) if value else utcnow()
+    return datetime.fromtimestamp(int(value), UTC) if value else utcnow()
 
 
 PARSERS = {"telegram": _telegram, "vk": _vk, "max": _max}

@@ -10,7 +10,8 @@ from ..extensions import db
 from ..models import Ticket, User
 from ..models.replies import CannedReply, Reply, ReplyDelivery
 from ..tickets import lookups
-from . import services, text as texts
+from . import services
+from . import text as texts
 
 
 class Canned(NamedTuple):

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ..channels.errors import PermanentError
 from ..channels.max import FORWARD_ONLY_PREFIX, MaxClient

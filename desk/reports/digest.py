@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, gettext as _
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db

@@ -28,7 +28,7 @@ class Drill:
     age: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping, today: date) -> tuple["Drill", dict[str, str]]:
+    def from_args(cls, args: Mapping, today: date) -> tuple[Drill, dict[str, str]]:
         filters, errors = ReportFilters.from_args(args, today)
         metric = (args.get("metric") or "total").strip()
         age = (args.get("age") or "").strip()

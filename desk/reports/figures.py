@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..extensions import db
 from .. import labels
+from ..extensions import db
 from ..models import Category, Department, Ticket
 from . import metrics
 from .filters import DIMENSIONS, NONE, ReportFilters
@@ -38,7 +38,7 @@ class Tally:
     resolution_missed: int = 0
     resolution_pending: int = 0
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
@@ -109,7 +109,7 @@ def compliance(filters: ReportFilters, now: datetime, tz: ZoneInfo) -> tuple[Tal
     for row in db.session.execute(query):
         tally = Tally(*row[len(keys):])
         total.add(tally)
-        for name, value in zip(DIMENSIONS, row[:len(keys)]):
+        for name, value in zip(DIMENSIONS, row[:len(keys)], strict=False):
             per_dim[name][value].add(tally)
     names = _names(per_dim)
     groups = {
@@ -150,7 +150,7 @@ def backlog(filters: ReportFilters, now: datetime) -> list[tuple[str, int]]:
     query = db.select(*[db.func.count().filter(metrics.age_condition(key, now)) for key, _lo, _hi in metrics.AGE_BUCKETS]) \
         .where(T.status.in_(metrics.OPEN_VALUES), *filters.dim_conditions())
     counts = db.session.execute(query).one()
-    return [(key, int(n or 0)) for (key, _lo, _hi), n in zip(metrics.AGE_BUCKETS, counts)]
+    return [(key, int(n or 0)) for (key, _lo, _hi), n in zip(metrics.AGE_BUCKETS, counts, strict=False)]
 
 
 def trends(filters: ReportFilters, now: datetime, tz: ZoneInfo) -> tuple[list[TrendPoint], list[TrendPoint]]:

@@ -40,7 +40,7 @@ class ReportFilters:
     dims: tuple[tuple[str, int | str], ...] = ()
 
     @classmethod
-    def from_args(cls, args: Mapping, today: date) -> tuple["ReportFilters", dict[str, str]]:
+    def from_args(cls, args: Mapping, today: date) -> tuple[ReportFilters, dict[str, str]]:
         period, errors = parse_period(args, today)
         dims: list[tuple[str, int | str]] = []
         for name in DIMENSIONS:
@@ -63,12 +63,12 @@ class ReportFilters:
     def dim(self, name: str) -> int | str | None:
         return dict(self.dims).get(name)
 
-    def with_dim(self, name: str, value) -> "ReportFilters":
+    def with_dim(self, name: str, value) -> ReportFilters:
         dims = dict(self.dims)
         dims[name] = NONE if value is None else value
         return replace(self, dims=tuple(dims.items()))
 
-    def with_period(self, period: Period) -> "ReportFilters":
+    def with_period(self, period: Period) -> ReportFilters:
         return replace(self, period=period)
 
     def to_args(self, **extra) -> dict[str, object]:

@@ -9,7 +9,7 @@ without a deadline are not measured. Not-appeal, spam and merged tickets never c
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..extensions import db
 from ..models import OPEN_STATUSES, Ticket
@@ -33,16 +33,16 @@ def outcome_conditions(now: datetime) -> dict[str, object]:
         "reaction_missed": db.and_(r_due.is_not(None), db.or_(
             T.first_reply_at > r_due, db.and_(T.first_reply_at.is_(None), r_due < now))),
         "reaction_pending": db.and_(r_due >= now, T.first_reply_at.is_(None)),
-        "resolution_on_time": db.and_(s_due.is_not(None), FINISHED_AT <= s_due),
+        "resolution_on_time": db.and_(s_due.is_not(None), s_due >= FINISHED_AT),
         "resolution_missed": db.and_(s_due.is_not(None), db.or_(
-            FINISHED_AT > s_due, db.and_(FINISHED_AT.is_(None), s_due < now))),
+            s_due < FINISHED_AT, db.and_(FINISHED_AT.is_(None), s_due < now))),
         "resolution_pending": db.and_(s_due >= now, FINISHED_AT.is_(None)),
         "reacted": T.first_reply_at.is_not(None),
         "resolved": T.resolved_at.is_not(None),
     }
 
 
-OUTCOMES = tuple(outcome_conditions(datetime(2000, 1, 1)).keys())
+OUTCOMES = tuple(outcome_conditions(datetime(2000, 1, 1, tzinfo=UTC)).keys())
 
 
 def age_condition(bucket: str, now: datetime) -> object:

@@ -6,7 +6,7 @@ local midnights converted to UTC, so "this week" means Monday 00:00 in the city.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PRESETS = ("week", "month", "quarter", "year")
@@ -34,7 +34,7 @@ class Period:
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def local_today(now: datetime, tz: ZoneInfo) -> date:

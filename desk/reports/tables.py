@@ -64,7 +64,7 @@ def report_tables(report: Report) -> list[Table]:
     d = report.durations
     summary = Table(_("Summary"), [_("Figure"), _("Value")], [
         [_("Period"), f"{period.start.isoformat()} – {period.last_day.isoformat()}"],
-        *zip([str(h) for h in TALLY_HEADERS], tally_cells(report.total)),
+        *zip([str(h) for h in TALLY_HEADERS], tally_cells(report.total), strict=False),
         [_("Median reaction time, hours"), _hours(d.reaction_median)],
         [_("90th percentile reaction time, hours"), _hours(d.reaction_p90)],
         [_("Median resolution time, hours"), _hours(d.resolution_median)],

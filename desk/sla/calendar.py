@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -63,7 +63,7 @@ DEFAULT_WEEK: dict[int, DaySchedule | None] = {0: DEFAULT_DAY, 1: DEFAULT_DAY, 2
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given; use an aware UTC datetime")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 class BusinessCalendar:
@@ -109,7 +109,7 @@ class BusinessCalendar:
         """Working intervals of the local ``day`` as aware UTC datetimes (cached)."""
         cached = self._cache.get(day)
         if cached is None:
-            midnight = datetime(day.year, day.month, day.day)
+            midnight = datetime(day.year, day.month, day.day)  # noqa: DTZ001 — local wall time, _to_utc places it
             cached = tuple(
                 (self._to_utc(midnight + timedelta(seconds=s)), self._to_utc(midnight + timedelta(seconds=e)))
                 for s, e in self.local_intervals(day)
@@ -118,7 +118,7 @@ class BusinessCalendar:
         return cached
 
     def _to_utc(self, local_naive: datetime) -> datetime:
-        return local_naive.replace(tzinfo=self.tz).astimezone(timezone.utc)
+        return local_naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def local_date(self, moment: datetime) -> date:
         return _utc(moment).astimezone(self.tz).date()
@@ -218,7 +218,7 @@ def read_calendar_file(path: str | Path = BUNDLED_CALENDAR) -> list[CalendarEntr
     """
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
-    years = data["years"] if "years" in data else [data]
+    years = data.get("years", [data])
     entries: list[CalendarEntry] = []
     for year in years:
         source = year.get("source", "")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext as _
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import OPEN_STATUSES, Role, Ticket, User

@@ -22,7 +22,7 @@ class PolicyTerms:
     urgent_factor: float = 0.25
 
     @classmethod
-    def of(cls, policy: SlaPolicy | None) -> "PolicyTerms":
+    def of(cls, policy: SlaPolicy | None) -> PolicyTerms:
         if policy is None:
             return cls()
         return cls(

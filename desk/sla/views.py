@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..auth.scope import roles_required
 from ..extensions import db
+from ..i18n import city_today
 from ..models import Category, Department, Role
 from ..models.sla import SlaPolicy
 from ..queue import enqueue
@@ -24,7 +25,7 @@ bp = Blueprint("sla", __name__, url_prefix="/admin/sla")
 @bp.route("/")
 @roles_required(Role.ADMIN)
 def index():
-    return redirect(url_for("sla.calendar_year", year=date.today().year))
+    return redirect(url_for("sla.calendar_year", year=city_today().year))
 
 
 @bp.route("/calendar/<int:year>", methods=["GET", "POST"])
@@ -62,7 +63,7 @@ def _parse_day(raw: str | None, year: int) -> date:
     try:
         chosen = date.fromisoformat(raw or "")
     except ValueError:
-        chosen = date.today()
+        chosen = city_today()
     return chosen if chosen.year == year else date(year, 1, 1)
 
 

@@ -6,7 +6,7 @@ They only flush (through the services); the view commits once. A refusal raises
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm

@@ -17,8 +17,18 @@ from sqlalchemy.orm import joinedload, load_only
 
 from ..auth.scope import ticket_scope
 from ..extensions import db
-from ..models import (OPEN_STATUSES, Category, Department, Direction, Platform, Priority, Ticket, TicketStatus,
-                      User, utcnow)
+from ..models import (
+    OPEN_STATUSES,
+    Category,
+    Department,
+    Direction,
+    Platform,
+    Priority,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
 from ..web_input import DB_INT_MAX, parse_id
 from .search import search_condition
 
@@ -72,7 +82,7 @@ class QueueFilters:
     sort: str = "newest"
 
     @classmethod
-    def from_args(cls, args: Mapping, default_status: Sequence[str] = ()) -> "QueueFilters":
+    def from_args(cls, args: Mapping, default_status: Sequence[str] = ()) -> QueueFilters:
         """Parse and validate list arguments; raise :class:`FilterError` naming bad fields.
 
         ``status`` may repeat or be comma-separated; ``status=all`` (or none, when no

@@ -11,7 +11,8 @@ from flask_wtf import FlaskForm
 from ..auth.scope import get_ticket_or_404, roles_required
 from ..extensions import db
 from ..models import Role, Ticket
-from . import actions, card as card_data, forms
+from . import actions, forms
+from . import card as card_data
 from .bulk import BulkRequest, apply_bulk, summary
 from .listing import choices
 from .permissions import allowed_actions, head_statuses, refusal, role_has

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.crawl_support import ROLE_LOGINS, Frontier, load_demo, normalize, page_problems
 from desk.demo.data import DEMO_PASSWORD
+from tests.crawl_support import ROLE_LOGINS, Frontier, load_demo, normalize, page_problems
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,6 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from desk.extensions import db
-
 from tests.registry_support import snap
 
 pytestmark = pytest.mark.e2e

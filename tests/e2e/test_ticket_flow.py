@@ -7,7 +7,7 @@ import re
 import pytest
 
 from desk.extensions import db
-from desk.models import Role, Ticket, TicketStatus, User
+from desk.models import Role, Ticket, User
 from tests import factories
 
 pytestmark = pytest.mark.e2e

@@ -47,8 +47,9 @@ def strict_telegram(fake, scale: float = 1.0):
     def handle(bot, method, params):
         if method == "sendMessage":
             chat = str(params.get("chat_id"))
+            group = chat.startswith("-")
             rules = [(f"bot:{bot.token}", 30, 1.0 * scale),
-                     (f"chat:{bot.token}:{chat}", 20 if chat.startswith("-") else 1, (60.0 if chat.startswith("-") else 1.0) * scale)]
+                     (f"chat:{bot.token}:{chat}", 20 if group else 1, (60.0 if group else 1.0) * scale)]
             wait = windows.admit(rules)
             if wait > 0:
                 fake.refused += 1
@@ -66,10 +67,10 @@ def strict_max(fake, scale: float = 1.0):
     original = fake.dispatch
 
     def dispatch(request):
-        if request.method == "POST" and request.path.startswith("/messages"):
-            if windows.admit([(f"token:{request.headers.get('Authorization')}", 30, 1.0 * scale)]) > 0:
-                fake.refused += 1
-                return max_error(429, "too.many.requests", "Too many requests")
+        token_window = (f"token:{request.headers.get('Authorization')}", 30, 1.0 * scale)
+        if request.method == "POST" and request.path.startswith("/messages") and windows.admit([token_window]) > 0:
+            fake.refused += 1
+            return max_error(429, "too.many.requests", "Too many requests")
         return original(request)
 
     fake.dispatch = dispatch

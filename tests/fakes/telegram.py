@@ -70,7 +70,7 @@ class RecordedRequest:
 class FakeBot:
     """One bot with its channel, linked discussion group and pending updates."""
 
-    server: "FakeTelegram"
+    server: FakeTelegram
     token: str
     bot_id: int
     username: str
@@ -320,7 +320,7 @@ class FakeTelegram:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         fake = self
 
         class Handler(_Handler):

@@ -248,7 +248,7 @@ class FakeVK(FakeServer):
                 parent = next(c for c in self.places[(family, owner_id, object_id)]["comments"] if c["id"] == reply_to)
                 obj.update(reply_to_comment=reply_to, reply_to_user=parent["from_id"], parents_stack=[reply_to])
         self.places[(family, owner_id, object_id)]["comments"].append(obj)
-        event = {"type": f"{family}_new", "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+        event = {"type": f"{family}_new", "event_id": f"{self.rng.getrandbits(160):040x}", "v": API_VERSION,
                  "object": obj, "group_id": -owner_id}
         self._longpoll(-owner_id)["events"].append(event)
         self._lp_changed.notify_all()
@@ -319,11 +319,11 @@ class FakeVK(FakeServer):
         return json_response(payload, truncated=fault == "truncated")
 
     def _new_key(self) -> str:
-        return "%040x" % self.rng.getrandbits(160)
+        return f"{self.rng.getrandbits(160):040x}"
 
     def push_event(self, group_id: int, event_type: str, obj: dict) -> dict:
         """Queue an event for the Bots Long Poll (the callback envelope without secret)."""
-        event = {"type": event_type, "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+        event = {"type": event_type, "event_id": f"{self.rng.getrandbits(160):040x}", "v": API_VERSION,
                  "object": obj, "group_id": group_id}
         with self.lock:
             self._longpoll(group_id)["events"].append(event)
@@ -718,7 +718,7 @@ class CallbackSender:
         return response
 
     def event(self, event_type: str, obj: dict) -> dict:
-        body = {"type": event_type, "event_id": "%040x" % self.rng.getrandbits(160), "v": API_VERSION,
+        body = {"type": event_type, "event_id": f"{self.rng.getrandbits(160):040x}", "v": API_VERSION,
                 "object": obj, "group_id": self.group_id}
         if self.secret is not None:
             body["secret"] = self.secret

@@ -25,9 +25,10 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
@@ -76,7 +77,7 @@ class ApplyCounts:
     def items(self) -> int:
         return self.created + self.joined + self.edited
 
-    def add(self, other: "ApplyCounts") -> None:
+    def add(self, other: ApplyCounts) -> None:
         for name in ("created", "joined", "duplicate", "edited", "posts", "deleted", "skipped", "dead"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for reason, n in other.skip_reasons.items():

@@ -12,7 +12,8 @@ appeal" costs seconds, losing one costs the city's word.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from desk.channels.events import ChannelEvent, CommentDeleted, InboundMessage, PostSeen, Skipped
 from desk.channels.max import FORWARD_ONLY_PREFIX, MaxClient

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from desk.channels.errors import ChannelError, PermanentError
 from desk.channels.events import ChannelEvent, InboundMessage, PostSeen, Skipped

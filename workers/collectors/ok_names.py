@@ -10,7 +10,8 @@ empty and the comment is stored all the same.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import current_app
 
@@ -76,7 +77,7 @@ def resolve(account: Any, updates: list, client_factory: Callable[[], OkClient])
     """Look up and cache the names of the batch's unnamed authors (see module doc)."""
     try:
         ids = sorted({i for i in map(_unnamed_author, updates) if i and i.isdigit()})
-        missing = [i for i, name in zip(ids, _cached(ids)) if name is None]
+        missing = [i for i, name in zip(ids, _cached(ids), strict=False) if name is None]
         if not missing:
             return
         names: dict[str, str] = {}

@@ -22,7 +22,8 @@ chat, an id that is not a number) raises, so it becomes a dead letter.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from desk.channels.errors import MalformedResponse
 from desk.channels.events import ChannelEvent, InboundMessage, PostSeen, Skipped

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 
 from desk.channels.errors import ChannelError, MalformedResponse, PermanentError, RetryableError
-from desk.channels.events import (ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen,
-                                  Skipped)
+from desk.channels.events import ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
 from desk.channels.http import with_retries
 from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
 from desk.channels.vk import GROUP_RPS, PLACES, USER_RPS, Place, VKClient, item_text
@@ -144,7 +144,7 @@ def prepare(account: Account, updates: list[dict]) -> None:
     for communities), cached in Redis; never raises: a name that cannot be resolved
     now is shown as ``id<N>``."""
     ids = sorted({i for i in map(_author_id, updates) if i is not None})
-    missing = [i for i, name in zip(ids, _cached_names(ids)) if name is None]
+    missing = [i for i, name in zip(ids, _cached_names(ids), strict=False) if name is None]
     if not missing:
         return
     try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +36,8 @@ Progress = Callable[[int, int], None]
 
 def _as_datetime(since: date | datetime) -> datetime:
     if isinstance(since, datetime):
-        return since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-    return datetime.combine(since, time.min, tzinfo=timezone.utc)
+        return since if since.tzinfo else since.replace(tzinfo=UTC)
+    return datetime.combine(since, time.min, tzinfo=UTC)
 
 
 def _add(total: ApplyCounts, counts: ApplyCounts) -> None:
