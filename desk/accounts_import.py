@@ -3,9 +3,10 @@
 JSON is a list of objects with a nested section per network (see issue #3); CSV and
 XLSX flatten it with dots (``telegram.bot_token``). Each row creates or updates the
 account with the same (platform, name). A bad row is reported with its row number and
-field and skipped; the good rows still load. Secrets (any key with ``token`` or
-``secret`` in its name, and ``confirmation_code``) go encrypted into the credentials and
-never into messages. The service only flushes; the command commits.
+field and skipped; the good rows still load. Secrets (the credentials the network's spec
+declares, stored under the spec's name even when the file uses an older one, and any key
+with ``token`` or ``secret`` in its name) go encrypted into the credentials and never into
+messages. The service only flushes; the command commits.
 """
 from __future__ import annotations
 
@@ -20,17 +21,11 @@ from typing import Any
 from .extensions import db
 from .links import http_url
 from .models import Account, Department, Direction
+from .networks import SPECS, spec_for
 
-NETWORKS = ("telegram", "vk", "max", "ok")
+NETWORKS = tuple(SPECS)
 TOP_FIELDS = {"platform", "name", "direction", "department", "link", "is_active"}
-INT_FIELDS = {
-    "telegram": {"channel_id", "discussion_chat_id", "bot_id"},
-    "vk": {"group_id"},
-    "max": {"chat_id"},
-    "ok": set(),
-}
 LIST_FIELDS = {"mention_keywords"}
-REQUIRED_ON_CREATE = {"telegram": ("bot_token",), "vk": ("group_id",), "max": ("chat_id",), "ok": ("group_id",)}
 TELEGRAM_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -150,12 +145,19 @@ def _network_fields(platform: str, section: Any) -> tuple[dict, dict]:
         return {}, {}
     if not isinstance(section, dict):
         raise RowError(platform, "must be an object of the network's fields")
-    settings, credentials = {}, {}
-    for key, value in section.items():
-        field = f"{platform}.{key}"
+    spec = spec_for(platform)
+    declared = {f.key for f in spec.credentials}
+    settings: dict[str, Any] = {}
+    credentials: dict[str, Any] = {}
+    for given, value in section.items():
+        field = f"{platform}.{given}"
         if _empty(value):
             continue
-        if key in INT_FIELDS[platform]:
+        # A secret's older name (VK ``access_token``) is stored under the spec's name.
+        key = spec.canonical_credential(given)
+        if key != given and key in section and not _empty(section[key]):
+            continue  # the row gave the spec's name too: that one wins
+        if key in spec.integer_settings:
             value = _as_int(value, field)
         elif key in LIST_FIELDS:
             value = _as_list(value, field)
@@ -163,7 +165,7 @@ def _network_fields(platform: str, section: Any) -> tuple[dict, dict]:
             value = str(int(value))
         elif not isinstance(value, (int, list, dict)):
             value = str(value).strip()
-        (credentials if is_secret(key) else settings)[key] = value
+        (credentials if key in declared or is_secret(key) else settings)[key] = value
     if platform == "telegram":
         if "bot_token" in credentials and not TELEGRAM_TOKEN_RE.match(str(credentials["bot_token"])):
             raise RowError("telegram.bot_token", "is not a bot token (expected <digits>:<secret>)")
@@ -213,7 +215,7 @@ def import_row(row: dict) -> tuple[str, Account]:
                                                           Account.name == name)).first()
     status = "updated"
     if account is None:
-        missing = [k for k in REQUIRED_ON_CREATE[platform] if k not in settings and k not in credentials]
+        missing = [k for k in spec_for(platform).required_on_import if k not in settings and k not in credentials]
         if missing:
             raise RowError(f"{platform}.{missing[0]}", "is required for a new account")
         account = Account(platform=platform, name=name, settings={})
@@ -228,7 +230,10 @@ def import_row(row: dict) -> tuple[str, Account]:
         account.link = f"https://t.me/{settings['username']}"
     account.settings = {**(account.settings or {}), **settings}
     if credentials:
-        account.set_credentials({**account.get_credentials(), **credentials})
+        # The spec's name replaces what older forms stored for the same secret.
+        legacy = {old for f in spec_for(platform).credentials if f.key in credentials for old in f.legacy_keys}
+        stored = {k: v for k, v in account.get_credentials().items() if k not in legacy}
+        account.set_credentials({**stored, **credentials})
     db.session.flush()
     return status, account
 

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from .extensions import db
 from .models import Account
+from .networks import SPECS
 
 
 def _accounts(account_id: int | None, platform: str | None) -> list[Account]:
@@ -33,7 +34,7 @@ def collect_group() -> None:
 
 @collect_group.command("run")
 @click.option("--account", "account_id", type=int, help="Only this account.")
-@click.option("--platform", type=click.Choice(["telegram", "vk", "max", "ok"]), help="Only this network.")
+@click.option("--platform", type=click.Choice(list(SPECS)), help="Only this network.")
 @with_appcontext
 def run_command(account_id: int | None, platform: str | None) -> None:
     """Poll each active polling account once until it has nothing new; print counts."""

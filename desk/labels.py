@@ -4,19 +4,15 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-STATUS = {
-    "new": _l("New"),
-    "triaged": _l("Routed"),
-    "in_progress": _l("In progress"),
-    "waiting_resident": _l("Waiting for resident"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-    "not_appeal": _l("Not an appeal"),
-    "spam": _l("Spam"),
-    "merged": _l("Merged"),
-}
-PRIORITY = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
-PLATFORM = {"telegram": "Telegram", "vk": _l("VK"), "max": "MAX", "ok": _l("Odnoklassniki"), "web": _l("Website")}
+from .models.types import Priority, Role, TicketStatus
+from .networks import SPECS
+
+# Status, priority and role labels are declared on their enums (desk.models.types); the
+# English label is the msgid of the translation.
+STATUS = {s.value: _l(s.label) for s in TicketStatus}
+PRIORITY = {p.value: _l(p.label) for p in Priority}
+# Each network names itself in its spec; "web" (a future web form) is a source without one.
+PLATFORM = {**{key: spec.label for key, spec in SPECS.items()}, "web": _l("Website")}
 DIRECTION = {
     "housing": _l("Housing and utilities"),
     "education": _l("Education"),
@@ -27,12 +23,7 @@ DIRECTION = {
     "business": _l("Business"),
     "authorities": _l("Authorities"),
 }
-ROLE = {
-    "admin": _l("Administrator"),
-    "operator": _l("Operator"),
-    "department_head": _l("Department head"),
-    "manager": _l("Manager"),
-}
+ROLE = {r.value: _l(r.label) for r in Role}
 EVENT = {
     "created": _l("Ticket opened"),
     "message": _l("Resident wrote again"),
@@ -77,6 +68,14 @@ def resolved(kind: str) -> dict[str, str]:
     if table is None or len(table) != len(ALL[kind]):  # labels may be added at import time
         table = _RESOLVED[key] = {k: str(text) for k, text in ALL[kind].items()}
     return table
+
+
+CSS = {"status": {s.value: s.css for s in TicketStatus}, "priority": {p.value: p.css for p in Priority}}
+
+
+def css(kind: str, value) -> str:
+    """The badge class of a status or a priority (declared on the enum)."""
+    return "" if value is None else CSS[kind].get(getattr(value, "value", value), "")
 
 
 def label(kind: str, value) -> str:

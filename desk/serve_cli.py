@@ -74,8 +74,7 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     from .queue import get_redis, stop_embedded_redis
 
     app = current_app._get_current_object()
-    host = os.environ.get("DESK_HOST", "127.0.0.1")
-    port = int(os.environ.get("DESK_PORT", "5000"))
+    host, port = app.config["DESK_HOST"], int(app.config["DESK_PORT"])
     click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
     if demo:
         click.echo(load_demo(tickets or DEFAULT_TICKETS))

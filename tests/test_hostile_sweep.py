@@ -24,7 +24,7 @@ from desk.extensions import db
 from desk.models import Account, ApiToken, Category, DeadLetter, Department, Role, SlaPolicy, Ticket, TicketStatus, User
 from desk.models.announcements import Announcement, AnnouncementDelivery
 from desk.models.replies import CannedReply, Reply, ReplyDelivery
-from desk.tickets.actions import HANDLERS
+from desk.tickets.actions import ACTIONS
 from desk.web_input import CleanParameters
 from tests.conftest import FreshRequestClient, csrf_from
 from tests.crawl_support import ROLE_LOGINS, Frontier, load_demo, normalize
@@ -133,7 +133,7 @@ def rule_urls(rule, values: dict) -> tuple[list[str], list[str]]:
 
     bases = [{n: value(n) for n in names}]
     if rule.endpoint == "tickets.act":  # one URL per card action: each reads its own form
-        bases = [{**bases[0], "action": action} for action in HANDLERS]
+        bases = [{**bases[0], "action": action} for action in ACTIONS]
     hostile = []
     for name in names:
         kinds = HOSTILE_IDS if isinstance(rule._converters[name], IntegerConverter) else HOSTILE_WORDS

@@ -10,8 +10,10 @@ import pytest
 from desk.extensions import db
 from desk.models import utcnow
 from desk.models.announcements import Announcement, AnnouncementDelivery
+from desk.outbox import engine
 from desk.queue import get_queue
 from desk.registry import crosspost
+from desk.registry.crosspost import ANNOUNCEMENTS
 from workers import crosspost as job
 
 from .conftest import csrf_from
@@ -167,7 +169,7 @@ def test_a_worker_dying_mid_call_leaves_unknown(app, fakes, accounts):
     announcement = crosspost.create_announcement(TEXT, [accounts["max"]], None)
     db.session.commit()
     delivery = announcement.deliveries[0]
-    assert job._claim(delivery.id) and not job._claim(delivery.id)  # one claim only
+    assert engine.claim(ANNOUNCEMENTS, delivery) and not engine.claim(ANNOUNCEMENTS, delivery)  # one claim only
     from desk.queue import get_redis
 
     get_redis().delete(job.LEASE_KEY.format(delivery.id))  # the worker died: its lease expired

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from desk.extensions import db
+from desk.i18n import city_today
 from desk.models import Account, Post
 from desk.models.registry import SubscriberSnapshot
 from desk.registry.publications import publication_report
-from desk.registry.snapshots import city_today
 
 
 def test_demo_registry_at_the_seeds_scale(app):

@@ -24,7 +24,7 @@ def send_weekly_digest(now_iso: str | None = None) -> dict[str, int]:
     if not people:
         return {"messages": 0, "recipients": 0}
     data = gather(now, city_tz())
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ru")
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     sent = recipients = 0
 
     def locale_of(user) -> str:

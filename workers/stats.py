@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -23,6 +24,7 @@ from desk.channels.http import with_retries
 from desk.extensions import db
 from desk.i18n import city_today
 from desk.models import Account
+from desk.networks import credential, spec_for
 from desk.registry.snapshots import accounts_due, record_count, record_failure
 from desk.registry.targets import required_setting, telegram_channel
 
@@ -37,8 +39,8 @@ Sleep = Callable[[float], None]
 
 
 def _retrying(call: Callable[[], Any], config: Mapping, sleep: Sleep | None) -> Any:
-    kwargs: dict[str, Any] = {"attempts": int(config.get("SNAPSHOT_RETRY_ATTEMPTS", 4)),
-                              "base_delay": float(config.get("SNAPSHOT_RETRY_BASE_DELAY", 1.0))}
+    kwargs: dict[str, Any] = {"attempts": int(config["SNAPSHOT_RETRY_ATTEMPTS"]),
+                              "base_delay": float(config["SNAPSHOT_RETRY_BASE_DELAY"])}
     if sleep is not None:
         kwargs["sleep"] = sleep
     return with_retries(call, **kwargs)
@@ -67,12 +69,31 @@ def ok_count(account: Account, config: Mapping) -> int:
         return _count(client.group_info(group_id).get("members_count"), "group.getInfo")
 
 
-SINGLE_FETCHERS = {"telegram": telegram_count, "max": max_count, "ok": ok_count}
+Counts = Callable[[list[Account], Mapping, Sleep | None], dict[int, int | str]]
+
+
+def _one_by_one(fetch: Callable[[Account, Mapping], int]) -> Counts:
+    """A network spec's counter from a fetch of one account's count."""
+    def counts(accounts: list[Account], config: Mapping, sleep: Sleep | None) -> dict[int, int | str]:
+        results: dict[int, int | str] = {}
+        for account in accounts:
+            try:
+                results[account.id] = _retrying(partial(fetch, account, config), config, sleep)
+            except ChannelError as exc:
+                results[account.id] = _describe(exc)
+        return results
+    return counts
+
+
+# The counters the network specs name (``counter``); VK's asks for many communities at once.
+telegram_counts = _one_by_one(telegram_count)
+max_counts = _one_by_one(max_count)
+ok_counts = _one_by_one(ok_count)
 
 
 def _vk_client(account: Account, config: Mapping):
     """Any token reads ``groups.getById``; the service token is the one meant for reads."""
-    kind = "service" if account.get_credentials().get("service_token") else "group"
+    kind = "service" if credential(account, "service_token") else "group"
     return vk_collector.client_for(account, config, kind)
 
 
@@ -121,14 +142,8 @@ def take_snapshots(day: date | None = None, *, refresh: bool = False, sleep: Sle
     by_platform: dict[str, list[Account]] = defaultdict(list)
     for account in accounts:
         by_platform[account.platform].append(account)
-    if by_platform.get("vk"):
-        results.update(vk_counts(by_platform.pop("vk"), config, sleep))
     for platform, members in by_platform.items():
-        for account in members:
-            try:
-                results[account.id] = _retrying(lambda: SINGLE_FETCHERS[platform](account, config), config, sleep)
-            except ChannelError as exc:
-                results[account.id] = _describe(exc)
+        results.update(spec_for(platform).load("counter")(members, config, sleep))
     recorded = failed = 0
     for account_id, outcome in results.items():
         if isinstance(outcome, int):

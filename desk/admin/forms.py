@@ -10,8 +10,8 @@ from .. import labels
 from ..extensions import db
 from ..links import HttpUrl
 from ..models import Department, Direction, Role, User
+from ..networks import spec_for
 from ..web_input import parse_id
-from .platforms import CREDENTIALS, SETTINGS
 
 NONE = 0  # the "no department" choice of a select
 
@@ -119,9 +119,10 @@ def account_form_class(platform: str) -> type:
     and its secrets in write-only fields (``secret_<key>``, ``clear_<key>``)."""
     if platform not in _account_forms:
         attrs = {}
-        for f in SETTINGS[platform]:
+        spec = spec_for(platform)
+        for f in spec.settings:
             attrs[f"setting_{f.key}"] = StringField(f.label, validators=[Length(max=300)])
-        for f in CREDENTIALS[platform]:
+        for f in spec.credentials:
             # PasswordField never renders the value back into the page.
             attrs[f"secret_{f.key}"] = PasswordField(f.label, validators=[Length(max=2000)])
             attrs[f"clear_{f.key}"] = BooleanField(_l("Remove"))

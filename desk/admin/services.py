@@ -14,7 +14,7 @@ from ..auth.passwords import change_password, password_problem
 from ..auth.sessions import end_all_sessions
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Direction, Role, User, utcnow
-from .platforms import CREDENTIALS, SETTINGS
+from ..networks import SPECS, spec_for
 
 
 class AdminError(ValueError):
@@ -147,8 +147,11 @@ def save_category(cat: Category | None, name: str, direction: str | None,
 
 def credential_status(account: Account) -> dict[str, bool]:
     """Which secrets of the account are set (the values never leave this function)."""
+    if account.platform not in SPECS:
+        return {}
+    spec = spec_for(account.platform)
     stored = account.get_credentials() if account.has_credentials else {}
-    return {f.key: bool(stored.get(f.key)) for f in CREDENTIALS.get(account.platform, ())}
+    return {f.key: bool(spec.credential(stored, f.key)) for f in spec.credentials}
 
 
 def save_account(account: Account | None, platform: str, name: str, link: str, direction: str,
@@ -159,8 +162,9 @@ def save_account(account: Account | None, platform: str, name: str, link: str, d
     ``secrets`` holds what the administrator typed: an empty value keeps the stored
     secret, a key in ``clear`` removes it. Unknown keys are ignored.
     """
-    if platform not in SETTINGS:
+    if platform not in SPECS:
         raise AdminError("platform", _l("Choose a network."))
+    spec = spec_for(platform)
     if direction not in Direction.values():
         raise AdminError("direction", _l("Choose a direction."))
     name = (name or "").strip()
@@ -181,7 +185,7 @@ def save_account(account: Account | None, platform: str, name: str, link: str, d
     account.is_active = bool(is_active)
 
     public = dict(account.settings or {})
-    for f in SETTINGS[platform]:
+    for f in spec.settings:
         value = (settings.get(f.key) or "").strip()
         if value:
             public[f.key] = value
@@ -190,11 +194,12 @@ def save_account(account: Account | None, platform: str, name: str, link: str, d
     account.settings = public  # a new dict, so the JSON column sees the change
 
     stored = account.get_credentials() if account.has_credentials else {}
-    for f in CREDENTIALS[platform]:
-        value = (secrets.get(f.key) or "").strip()
-        if f.key in clear:
-            stored.pop(f.key, None)
-        elif value:
+    for f in spec.credentials:
+        # Typed, else kept; either way under the spec's name (older forms used other names).
+        value = (secrets.get(f.key) or "").strip() or spec.credential(stored, f.key)
+        for key in (f.key, *f.legacy_keys):
+            stored.pop(key, None)
+        if value and f.key not in clear:
             stored[f.key] = value
     account.set_credentials(stored)
     db.session.flush()

@@ -11,6 +11,7 @@ from ..auth.scope import restrict_blueprint
 from ..auth.sessions import session_rows
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Role, User, utcnow
+from ..networks import SPECS, spec_for
 from . import services
 from .forms import (
     NONE,
@@ -23,7 +24,6 @@ from .forms import (
     account_form_class,
     department_of,
 )
-from .platforms import CREDENTIALS, PLATFORMS, SETTINGS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -227,21 +227,22 @@ def category_edit(cat_id: int):
 @bp.route("/accounts")
 def accounts():
     rows = db.session.scalars(db.select(Account).order_by(Account.platform, Account.direction, Account.name)).all()
-    groups = [(p, [a for a in rows if a.platform == p]) for p in PLATFORMS]
-    return render_template("admin/accounts.html", groups=groups, platforms=PLATFORMS)
+    groups = [(p, [a for a in rows if a.platform == p]) for p in SPECS]
+    return render_template("admin/accounts.html", groups=groups, platforms=tuple(SPECS))
 
 
 def _account_page(platform: str, account: Account | None):
+    spec = spec_for(platform)
     form_class = account_form_class(platform)
     form = form_class(obj=account if request.method == "GET" else None)
     if request.method == "GET" and account is not None:
         form.department.data = account.department_id or NONE
-        for f in SETTINGS[platform]:
+        for f in spec.settings:
             form[f"setting_{f.key}"].data = (account.settings or {}).get(f.key, "")
     if request.method == "POST":
-        settings = {f.key: form[f"setting_{f.key}"].data for f in SETTINGS[platform]}
-        secrets = {f.key: form[f"secret_{f.key}"].data for f in CREDENTIALS[platform]}
-        clear = {f.key for f in CREDENTIALS[platform] if form[f"clear_{f.key}"].data}
+        settings = {f.key: form[f"setting_{f.key}"].data for f in spec.settings}
+        secrets = {f.key: form[f"secret_{f.key}"].data for f in spec.credentials}
+        clear = {f.key for f in spec.credentials if form[f"clear_{f.key}"].data}
         done = _save(form, services.save_account, account, platform, form.name.data, form.link.data,
                      form.direction.data, department_of(form.department), form.is_active.data,
                      settings, secrets, clear,
@@ -250,9 +251,9 @@ def _account_page(platform: str, account: Account | None):
             return done
     status = services.credential_status(account) if account is not None else {}
     fields = {
-        "settings": [form[f"setting_{f.key}"] for f in SETTINGS[platform]],
+        "settings": [form[f"setting_{f.key}"] for f in spec.settings],
         "secrets": [(form[f"secret_{f.key}"], form[f"clear_{f.key}"], status.get(f.key, False))
-                    for f in CREDENTIALS[platform]],
+                    for f in spec.credentials],
     }
     return render_template("admin/account_form.html", form=form, account=account, platform=platform,
                            fields=fields), _status()
@@ -260,7 +261,7 @@ def _account_page(platform: str, account: Account | None):
 
 @bp.route("/accounts/new/<platform>", methods=["GET", "POST"])
 def account_new(platform: str):
-    if platform not in PLATFORMS:
+    if platform not in SPECS:
         abort(404)
     return _account_page(platform, None)
 
@@ -268,7 +269,7 @@ def account_new(platform: str):
 @bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
 def account_edit(account_id: int):
     account = _get_or_404(Account, account_id)
-    if account.platform not in PLATFORMS:
+    if account.platform not in SPECS:
         abort(404)
     return _account_page(account.platform, account)
 

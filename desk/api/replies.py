@@ -7,6 +7,7 @@ from flask import jsonify
 from ..auth.scope import get_ticket_or_404
 from ..extensions import db
 from ..links import http_url
+from ..models import TicketStatus
 from ..replies import services
 from ..replies.jobs import enqueue_deliveries
 from .auth import api_user, require_role, token_required
@@ -44,7 +45,7 @@ def create_reply(ticket_id: int):
     ticket = get_ticket_or_404(ticket_id, user, for_update=True)
     require_role(user, *services.WRITERS)
     body = read_json_body(REPLY_BODY)
-    if ticket.status not in services.REPLYABLE:
+    if not TicketStatus(ticket.status).replyable:
         raise ApiError(409, "conflict", f"no public answer can be written on a ticket in status {ticket.status}")
     try:
         reply = services.compose(ticket, user, body["text"])

@@ -10,13 +10,15 @@ from __future__ import annotations
 from flask import abort, request
 
 from ..channels.max import update_key
+from ..networks import credential
+from ..networks.max import SPEC
 from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
 @bp.post("/max/<int:account_id>")
 def max_webhook(account_id: int):
-    account = account_or_404(account_id, "max")
-    expected = account.get_credentials().get("webhook_secret")
+    account = account_or_404(account_id, SPEC.key)
+    expected = credential(account, "webhook_secret")
     if not secret_matches(expected, request.headers.get("X-Max-Bot-Api-Secret")):
         abort(403)
     body = request.get_data()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from flask import abort, request
 
+from ..networks import credential
+from ..networks.ok import SPEC
 from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
@@ -24,8 +26,8 @@ def message_key(body: bytes) -> str | None:
 
 @bp.post("/ok/<int:account_id>/<token>")
 def ok_webhook(account_id: int, token: str):
-    account = account_or_404(account_id, "ok")
-    if not secret_matches(account.get_credentials().get("webhook_token"), token):
+    account = account_or_404(account_id, SPEC.key)
+    if not secret_matches(credential(account, "webhook_token"), token):
         abort(403)
     body = request.get_data()
     store_and_enqueue(account, body, message_key(body))

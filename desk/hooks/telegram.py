@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import request
 
+from ..networks import credential
+from ..networks.telegram import SPEC
 from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -23,11 +25,11 @@ def _update_id(body: bytes) -> str | None:
 
 @bp.post("/telegram/<int:account_id>")
 def telegram_webhook(account_id: int):
-    account = account_or_404(account_id, "telegram")
+    account = account_or_404(account_id, SPEC.key)
     given = request.headers.get(SECRET_HEADER)
     if given is None:
         return {"ok": False, "description": "secret token required"}, 401
-    if not secret_matches(account.get_credentials().get("webhook_secret"), given):
+    if not secret_matches(credential(account, "webhook_secret"), given):
         return {"ok": False, "description": "wrong secret token"}, 403
     body = request.get_data(cache=False)
     store_and_enqueue(account, body, _update_id(body))

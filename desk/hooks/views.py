@@ -16,13 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Account, WebhookDelivery
+from ..networks import SPECS
 from ..queue import enqueue
 from ..web_input import load_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
-NETWORK_ROUTES = ["desk.hooks.telegram", "desk.hooks.vk", "desk.hooks.max", "desk.hooks.ok"]
+#: the modules of the specs' webhook views: importing one registers its routes on ``bp``
+NETWORK_ROUTES = [spec.webhook.rpartition(".")[0] for spec in SPECS.values() if spec.webhook]
 
 
 def account_or_404(account_id: int, platform: str) -> Account:
@@ -80,5 +82,5 @@ def store_and_enqueue(account: Account, body: bytes, event_key: str | None) -> b
     return True
 
 
-for _module in NETWORK_ROUTES:  # each registers its routes on ``bp``
+for _module in NETWORK_ROUTES:
     importlib.import_module(_module)

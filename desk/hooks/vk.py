@@ -15,6 +15,8 @@ import json
 
 from flask import Response, request
 
+from ..networks import credential
+from ..networks.vk import SPEC
 from .views import account_or_404, bp, read_json, secret_matches, store_and_enqueue
 
 
@@ -37,18 +39,18 @@ def _same_community(given: object, configured: object) -> bool:
 
 @bp.post("/vk/<int:account_id>")
 def vk_callback(account_id: int) -> Response:
-    account = account_or_404(account_id, "vk")
+    account = account_or_404(account_id, SPEC.key)
     # Without the parsed body there is no secret to check, so nothing unreadable is stored.
     body = read_json(request.get_data(cache=False))
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return _plain("not a Callback API event", 400)
     credentials = account.get_credentials()
     if body["type"] == "confirmation":
-        code = credentials.get("confirmation_code")
+        code = credential(account, "confirmation_code", credentials)
         if not code or not _same_community(body.get("group_id"), (account.settings or {}).get("group_id")):
             return _plain("unknown community", 403)
         return _plain(code)
-    if not secret_matches(credentials.get("callback_secret"), body.get("secret")):
+    if not secret_matches(credential(account, "callback_secret", credentials), body.get("secret")):
         return _plain("wrong secret", 403)
     body.pop("secret", None)
     event_id = body.get("event_id")

@@ -11,7 +11,8 @@ from ..tickets.listing import list_context
 bp = Blueprint("inbox", __name__)
 
 S = TicketStatus
-INBOX_TABS = [S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value, S.RESOLVED.value]
+# The statuses in which the department holds a ticket, in the enum's order.
+INBOX_TABS = list(S.department_values())
 
 
 @bp.route("/inbox")

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import (
-    OPEN_STATUSES,
     MessageDirection,
     Platform,
     Priority,
@@ -111,7 +110,7 @@ class Ticket(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in {s.value for s in OPEN_STATUSES}
+        return self.status is not None and TicketStatus(self.status).is_open
 
     def __repr__(self) -> str:
         return f"<Ticket {self.id} {self.status}>"

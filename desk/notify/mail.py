@@ -27,16 +27,16 @@ def send_mail(to: str | list[str], subject: str, text: str) -> bool:
         log.info("no MAIL_SERVER configured; not sending %r to %s", subject, ", ".join(recipients))
         return False
     message = EmailMessage()
-    message["From"] = config.get("MAIL_FROM", "desk@localhost")
+    message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message.set_content(text)
     try:
-        with smtplib.SMTP(server, int(config.get("MAIL_PORT", 25)), timeout=config.get("MAIL_TIMEOUT", 10)) as smtp:
+        with smtplib.SMTP(server, int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"]) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("sending %r to %s failed: %s", subject, ", ".join(recipients), exc)

@@ -5,12 +5,12 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from ..auth.scope import roles_required
-from ..models import OPEN_STATUSES, Role, TicketStatus
+from ..models import Role, TicketStatus
 from ..tickets.counts import department_counts, oldest_open, status_counts
 
 bp = Blueprint("overview", __name__)
 
-OPEN_ORDER = [s.value for s in TicketStatus if s in OPEN_STATUSES]
+OPEN_ORDER = list(TicketStatus.open_values())  # in the enum's order
 
 
 @bp.route("/overview")

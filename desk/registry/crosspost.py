@@ -5,25 +5,35 @@ outbox's states and transition table, so the guarantees are the same: a unique k
 (announcement, account), a claim committed before the network call, ``unknown`` when a
 write may have landed (never resent automatically), shared rate windows. The text is
 checked against every chosen network's limit before anything is stored. Functions here
-only flush; the view or the job commits, and enqueues after the commit.
+only flush; the view or the job commits, and enqueues after the commit. The posting
+itself is :mod:`desk.outbox.engine`'s, for the kind :data:`ANNOUNCEMENTS`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy.orm import joinedload
+
+from ..channels.errors import PermanentError
 from ..extensions import db
 from ..links import http_url
 from ..models import Account, User, utcnow
 from ..models.announcements import Announcement, AnnouncementDelivery
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState
-from ..queue import get_queue
+from ..networks import platforms
+from ..outbox.engine import Posted
+from ..outbox.jobs import OutboxJobs
+from ..replies.ratelimit import Window
 from ..replies.text import limit_for
+from .publishers import PUBLISHERS
 
 D = DeliveryState
-#: networks a bot can publish on (OK has no public posting method for groups)
-PLATFORMS = ("telegram", "vk", "max")
+#: networks a bot can publish on: their specs name a publisher (OK has none)
+PLATFORMS = platforms(publishes=True)
 POST_JOB = "workers.crosspost.post_announcement_delivery"
-JOB_TIMEOUT = 120
+JOBS = OutboxJobs(POST_JOB, "desk:announce-job:{}")
 
 
 class CrosspostError(ValueError):
@@ -83,8 +93,17 @@ def mark_sent(delivery: AnnouncementDelivery, external_id: str, permalink: str =
     delivery.last_error = None
 
 
-def requeue(delivery: AnnouncementDelivery, in_seconds: float, reason: str | None = None) -> None:
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=in_seconds)
+def mark_failed(delivery: AnnouncementDelivery, reason: str) -> None:
+    move(delivery, D.FAILED, reason)
+
+
+def mark_unknown(delivery: AnnouncementDelivery, reason: str) -> None:
+    move(delivery, D.UNKNOWN, reason)
+
+
+def requeue(delivery: AnnouncementDelivery, *, at: datetime, reason: str | None = None) -> None:
+    """Back to the queue, to be tried at ``at``."""
+    delivery.next_attempt_at = at
     move(delivery, D.QUEUED, reason)
 
 
@@ -105,12 +124,11 @@ def confirm_posted(delivery: AnnouncementDelivery, permalink: str = "") -> None:
 
 def enqueue_delivery(delivery_id: int, at: datetime | None = None) -> None:
     """After the commit: run the posting job now, or at ``at``."""
-    queue = get_queue()
     delay = (at - utcnow()).total_seconds() if at else 0
     if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), POST_JOB, delivery_id, job_timeout=JOB_TIMEOUT, result_ttl=600)
+        JOBS.enqueue_in(delivery_id, delay)
     else:
-        queue.enqueue(POST_JOB, delivery_id, job_timeout=JOB_TIMEOUT, result_ttl=600)
+        JOBS.enqueue([delivery_id])
 
 
 def enqueue_announcement(announcement: Announcement) -> None:
@@ -128,3 +146,39 @@ def state_counts(announcement: Announcement) -> dict[str, int]:
     for delivery in announcement.deliveries:
         counts[delivery.state] = counts.get(delivery.state, 0) + 1
     return counts
+
+
+class AnnouncementOutbox:
+    """Announcements as a kind of delivery for :mod:`desk.outbox.engine`."""
+
+    model = AnnouncementDelivery
+    load_options = (joinedload(AnnouncementDelivery.account), joinedload(AnnouncementDelivery.announcement))
+    lease_key = "desk:announce-lease:{}"
+    settings_prefix = "CROSSPOST"
+    jobs = JOBS
+    stopped = "the worker stopped while publishing: check the channel"
+
+    def prepare(self, row: AnnouncementDelivery,
+                config: Mapping[str, Any]) -> tuple[list[Window], Callable[[], Posted]]:
+        publisher = PUBLISHERS.get(row.platform)
+        if publisher is None:
+            raise PermanentError(f"cannot publish on {row.platform}")
+        return publisher(row, config)
+
+    def claimed(self, row: AnnouncementDelivery) -> None:
+        pass  # an announcement keeps no event log
+
+    def mark_sent(self, row: AnnouncementDelivery, posted: Posted) -> None:
+        mark_sent(row, posted.external_id, posted.permalink)
+
+    def requeue(self, row: AnnouncementDelivery, at: datetime, reason: str) -> None:
+        requeue(row, at=at, reason=reason)
+
+    def mark_failed(self, row: AnnouncementDelivery, reason: str, code: str | int | None = None) -> None:
+        mark_failed(row, reason)  # no error code column: the reason says it
+
+    def mark_unknown(self, row: AnnouncementDelivery, reason: str) -> None:
+        mark_unknown(row, reason)
+
+
+ANNOUNCEMENTS = AnnouncementOutbox()

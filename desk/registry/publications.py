@@ -12,7 +12,6 @@ from ..i18n import city_today
 from ..models import Account, Message, MessageDirection, Post, Ticket, TicketStatus, utcnow
 from .directory import active_accounts
 
-DEFAULT_STALE_DAYS = 7
 SORTS = ("posts", "comments", "appeals")
 NOT_APPEALS = (TicketStatus.NOT_APPEAL.value, TicketStatus.SPAM.value)
 
@@ -32,7 +31,7 @@ class PublicationRow:
 
 
 def stale_days() -> int:
-    return int(current_app.config.get("PUBLICATION_STALE_DAYS", DEFAULT_STALE_DAYS))
+    return int(current_app.config["PUBLICATION_STALE_DAYS"])
 
 
 def window_start(days: int, today: date | None = None) -> datetime:

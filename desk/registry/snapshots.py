@@ -13,10 +13,11 @@ from datetime import date, datetime
 from ..extensions import db
 from ..models import Account, CollectorState, utcnow
 from ..models.registry import SubscriberSnapshot
+from ..networks import platforms
 
 STREAM = "subscribers"
-#: networks that report a subscriber count
-COUNTED_PLATFORMS = ("telegram", "vk", "max", "ok")
+#: networks that report a subscriber count: their specs name a counter
+COUNTED_PLATFORMS = platforms(counter=True)
 
 
 def accounts_due(day: date, *, refresh: bool = False) -> list[Account]:

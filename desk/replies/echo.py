@@ -18,6 +18,7 @@ from ..channels.vk import PLACES as VK_PLACES
 from ..extensions import db
 from ..models import Account, Message, MessageDirection, utcnow
 from ..models.replies import DeliveryState, ReplyDelivery
+from ..networks import SPECS, credential
 from . import outbox
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,12 @@ class OwnMessage:
     by_thread: bool = False
 
 
-def _telegram(account: Account, update: dict) -> OwnMessage | None:
+def own_telegram(account: Account, update: dict) -> OwnMessage | None:
     message = update.get("message") or update.get("edited_message")
     if not isinstance(message, dict):
         return None
     sender = message.get("from") or {}
-    bot_id = (account.settings or {}).get("bot_id") or \
-        (account.get_credentials().get("bot_token") or "").split(":", 1)[0]
+    bot_id = (account.settings or {}).get("bot_id") or credential(account, "bot_token").split(":", 1)[0]
     if not sender.get("is_bot") or str(sender.get("id")) != str(bot_id):
         return None
     chat = message["chat"]["id"]
@@ -55,7 +55,7 @@ def _telegram(account: Account, update: dict) -> OwnMessage | None:
                       message.get("text") or "", _seconds(message.get("date")))
 
 
-def _vk(account: Account, update: dict) -> OwnMessage | None:
+def own_vk(account: Account, update: dict) -> OwnMessage | None:
     """The community's new comment on the wall, a photo, a video, a good or a board topic
     (``wall_reply_new``, ``photo_comment_new`` …), with the refs the collector gives."""
     family, _, action = str(update.get("type")).rpartition("_")
@@ -73,7 +73,7 @@ def _vk(account: Account, update: dict) -> OwnMessage | None:
                       _seconds(obj.get("date")), by_thread=not reply_to)
 
 
-def _max(account: Account, update: dict) -> OwnMessage | None:
+def own_max(account: Account, update: dict) -> OwnMessage | None:
     if update.get("update_type") not in ("comment_created", "message_created"):
         return None
     message = update.get("message") or {}
@@ -96,11 +96,10 @@ def _seconds(value) -> datetime:
     return datetime.fromtimestamp(int(value), UTC) if value else utcnow()
 
 
-PARSERS = {"telegram": _telegram, "vk": _vk, "max": _max}
-
-
 def parse(account: Account, update: dict) -> OwnMessage | None:
-    parser = PARSERS.get(account.platform)
+    """The city's own message in ``update`` by the network spec's ``echo`` parser, or None."""
+    spec = SPECS.get(account.platform)
+    parser = spec.load("echo") if spec is not None else None
     if parser is None or not isinstance(update, dict):
         return None
     try:

@@ -2,18 +2,27 @@
 
 Every change of a delivery's state goes through :func:`move`, which checks
 :data:`DELIVERY_TRANSITIONS` and writes the ticket's event. These functions only
-flush; the job or the view commits.
+flush; the job or the view commits. :data:`REPLIES` is the replies as a kind of
+delivery for :mod:`desk.outbox.engine`, which posts them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..links import http_url
 from ..models import Message, MessageDirection, User, utcnow
-from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, ReplyDelivery
+from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, Reply, ReplyDelivery
+from ..outbox.engine import Posted
 from ..sla.services import record_first_public_reply
 from ..tickets.workflow import record_event
+from . import senders
+from .jobs import JOBS
+from .ratelimit import Window
 
 D = DeliveryState
 
@@ -123,3 +132,38 @@ def confirm_by_hand(delivery: ReplyDelivery, actor: User, permalink: str) -> Non
 
 def cancel(delivery: ReplyDelivery, actor: User) -> None:
     move(delivery, D.CANCELLED, actor)
+
+
+class ReplyOutbox:
+    """Public replies as a kind of delivery for :mod:`desk.outbox.engine`."""
+
+    model = ReplyDelivery
+    # its account, its ticket, the reply and the incident's ticket
+    load_options = (joinedload(ReplyDelivery.account), joinedload(ReplyDelivery.ticket),
+                    joinedload(ReplyDelivery.reply).joinedload(Reply.ticket))
+    lease_key = "desk:reply-lease:{}"
+    settings_prefix = "REPLY"
+    jobs = JOBS
+    stopped = "the worker stopped while posting: check the thread, then mark it posted or resend it"
+
+    def prepare(self, row: ReplyDelivery, config: Mapping[str, Any]) -> tuple[list[Window], Callable[[], Posted]]:
+        return senders.windows(row, config), lambda: senders.send(row, config)
+
+    def claimed(self, row: ReplyDelivery) -> None:
+        record_event(row.reply.ticket, None, "reply_sending", field="delivery", old=D.QUEUED.value,
+                     new=describe(row), reason=f"attempt {row.attempts}")
+
+    def mark_sent(self, row: ReplyDelivery, posted: Posted) -> None:
+        mark_posted(row, posted.external_id, permalink=posted.permalink)
+
+    def requeue(self, row: ReplyDelivery, at: datetime, reason: str) -> None:
+        requeue(row, at=at, reason=reason)
+
+    def mark_failed(self, row: ReplyDelivery, reason: str, code: str | int | None = None) -> None:
+        mark_failed(row, reason, code)
+
+    def mark_unknown(self, row: ReplyDelivery, reason: str) -> None:
+        mark_unknown(row, reason)
+
+
+REPLIES = ReplyOutbox()

@@ -79,3 +79,14 @@ class RateLimiter:
 
     def reset(self, windows: list[Window]) -> None:
         self.redis.delete(*[PREFIX + w.key for w in windows])
+
+
+_limiters: dict[int, RateLimiter] = {}
+
+
+def limiter_for(redis: Redis) -> RateLimiter:
+    """One limiter (its Lua script registered once) per Redis client, shared by every outbox."""
+    limiter = _limiters.get(id(redis))
+    if limiter is None or limiter.redis is not redis:  # a new client may reuse a freed id
+        limiter = _limiters[id(redis)] = RateLimiter(redis)
+    return limiter

@@ -14,6 +14,7 @@ from ..channels.max import FORWARD_ONLY_PREFIX, MaxClient
 from ..channels.telegram import TelegramClient
 from ..channels.vk import USER_RPS, Place, VKClient, place_of, random_id_for
 from ..models.replies import ReplyDelivery
+from ..networks import SPECS, spec_for
 from .ratelimit import Window, secret_key
 
 # Limits the networks publish (PLATFORM_APIS.md); config may lower them.
@@ -48,12 +49,12 @@ def _creds(delivery: ReplyDelivery) -> dict:
     return creds
 
 
-def _token(delivery: ReplyDelivery, *names: str) -> str:
-    creds = _creds(delivery)
-    for name in names:
-        if creds.get(name):
-            return creds[name]
-    raise PermanentError(f"the {delivery.platform} account has no {names[0]}")
+def _token(delivery: ReplyDelivery, name: str) -> str:
+    """Credential ``name`` as the network's spec names it (a legacy name still reads)."""
+    token = spec_for(delivery.platform).credential(_creds(delivery), name)
+    if not token:
+        raise PermanentError(f"the {delivery.platform} account has no {name}")
+    return token
 
 
 def _split_chat(external_id: str | None) -> tuple[str, int]:
@@ -65,36 +66,43 @@ def _split_chat(external_id: str | None) -> tuple[str, int]:
 
 
 def _scaled(pair: tuple[int, float], config: Mapping, name: str) -> tuple[int, float]:
-    scale = float(config.get("REPLY_RATE_WINDOW_SCALE", 1.0))  # benches shrink the windows
+    scale = float(config["REPLY_RATE_WINDOW_SCALE"])  # benches shrink the windows
     limit = int(config.get(name, pair[0]))
     return limit, pair[1] * scale
 
 
 def windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
-    """The rate windows one send of this delivery counts against."""
-    platform = delivery.platform
-    if platform == "telegram":
-        token = _token(delivery, "bot_token")
-        bot = secret_key(token)
-        chat, _ = _split_chat(delivery.target_external_id)
-        per_bot = _scaled(TELEGRAM_PER_BOT, config, "REPLY_TELEGRAM_PER_BOT")
-        result = [Window(f"tg:{bot}", *per_bot)]
-        if chat.startswith("-"):
-            result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_GROUP, config, "REPLY_TELEGRAM_PER_GROUP")))
-        else:
-            result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config, "REPLY_TELEGRAM_PER_CHAT")))
-        return result
-    if platform == "vk":
-        if place_of(delivery.thread_ref):
-            # The key crossposting uses too: both count against the admin's user token.
-            token = _token(delivery, "user_token")
-            return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_USER_TOKEN, config, "REPLY_VK_PER_USER_TOKEN"))]
-        token = _token(delivery, "group_token", "access_token")
-        return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
-    if platform == "max":
-        token = _token(delivery, "bot_token", "access_token")
-        return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config, "REPLY_MAX_PER_TOKEN"))]
-    return []
+    """The rate windows one send of this delivery counts against (the spec's ``rate_windows``)."""
+    spec = SPECS.get(delivery.platform)
+    counted = spec.load("rate_windows") if spec is not None else None
+    return counted(delivery, config) if counted is not None else []
+
+
+def telegram_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+    token = _token(delivery, "bot_token")
+    bot = secret_key(token)
+    chat, _ = _split_chat(delivery.target_external_id)
+    per_bot = _scaled(TELEGRAM_PER_BOT, config, "REPLY_TELEGRAM_PER_BOT")
+    result = [Window(f"tg:{bot}", *per_bot)]
+    if chat.startswith("-"):
+        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_GROUP, config, "REPLY_TELEGRAM_PER_GROUP")))
+    else:
+        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config, "REPLY_TELEGRAM_PER_CHAT")))
+    return result
+
+
+def vk_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+    if place_of(delivery.thread_ref):
+        # The key crossposting uses too: both count against the admin's user token.
+        token = _token(delivery, "user_token")
+        return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_USER_TOKEN, config, "REPLY_VK_PER_USER_TOKEN"))]
+    token = _token(delivery, "group_token")
+    return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
+
+
+def max_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+    token = _token(delivery, "bot_token")
+    return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config, "REPLY_MAX_PER_TOKEN"))]
 
 
 # --- clients, one per (base, token) per process -------------------------------------------
@@ -124,7 +132,7 @@ def send_telegram(delivery: ReplyDelivery, config: Mapping) -> Posted:
     token = _token(delivery, "bot_token")
     chat, message_id = _split_chat(delivery.target_external_id)
     client = _client("tg", config["TELEGRAM_API_BASE"], token, lambda: TelegramClient(
-        token, config["TELEGRAM_API_BASE"], timeout=float(config.get("REPLY_HTTP_TIMEOUT", 10))))
+        token, config["TELEGRAM_API_BASE"], timeout=float(config["REPLY_HTTP_TIMEOUT"])))
     params = {"chat_id": int(chat), "text": delivery.text,
               "reply_parameters": {"message_id": message_id, "allow_sending_without_reply": False}}
     result = client.call("sendMessage", params, idempotent=False)
@@ -149,10 +157,10 @@ def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     elsewhere = place_of(delivery.thread_ref)
     if elsewhere is not None:
         return _send_vk_place_comment(delivery, config, *elsewhere)
-    token = _token(delivery, "group_token", "access_token")
+    token = _token(delivery, "group_token")
     group_id = abs(int((delivery.account.settings or {}).get("group_id") or 0))
     client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
-        config["VK_API_BASE"], token, rps=float(config.get("VK_GROUP_RPS", 20))))
+        config["VK_API_BASE"], token, rps=float(config["VK_GROUP_RPS"])))
     if (delivery.thread_ref or "").startswith("dm:"):
         return _send_vk_message(delivery, client, group_id)
     post = _wall(delivery.thread_ref)
@@ -178,7 +186,7 @@ def _send_vk_place_comment(delivery: ReplyDelivery, config: Mapping, place: Plac
     only a community admin's user token (``user_token``, as crossposting uses)."""
     token = _token(delivery, "user_token")
     client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
-        config["VK_API_BASE"], token, rps=float(config.get("VK_USER_RPS", USER_RPS))))
+        config["VK_API_BASE"], token, rps=float(config["VK_USER_RPS"])))
     target = place_of(delivery.target_external_id)
     reply_to = target[2] if target and target[0] == place and target[1] == owner_id else None
     text, guid = delivery.text, delivery.outbox_key
@@ -215,7 +223,7 @@ def _send_vk_message(delivery: ReplyDelivery, client: VKClient, group_id: int) -
 
 def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
     """A comment under the channel post with a reply link, or a chat message replying."""
-    token = _token(delivery, "bot_token", "access_token")
+    token = _token(delivery, "bot_token")
     client = _client("max", config["MAX_API_BASE"], token, lambda: MaxClient(
         config["MAX_API_BASE"], token, **({"timeout": config["MAX_HTTP_TIMEOUT"]}
                                          if config.get("MAX_HTTP_TIMEOUT") else {})))
@@ -236,11 +244,10 @@ def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
     return Posted(str(mid), message.get("url") or "")
 
 
-SENDERS = {"telegram": send_telegram, "vk": send_vk, "max": send_max}
-
-
 def send(delivery: ReplyDelivery, config: Mapping) -> Posted:
-    sender = SENDERS.get(delivery.platform)
+    """Post through the sender the network's spec names."""
+    spec = SPECS.get(delivery.platform)
+    sender = spec.load("sender") if spec is not None else None
     if sender is None:
         raise PermanentError(f"{delivery.platform}: the desk cannot post there by itself")
     return sender(delivery, config)

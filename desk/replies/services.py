@@ -7,19 +7,14 @@ import secrets
 from ..extensions import db
 from ..models import Message, Role, Ticket, TicketStatus, User, utcnow
 from ..models.replies import DeliveryState, Reply, ReplyDelivery, ReplyState
+from ..networks import SPECS
 from ..tickets.workflow import record_event
 from . import text as texts
 
 S = TicketStatus
 R = ReplyState
-#: a reply can be written while the incident is alive (never to spam or insults)
-REPLYABLE = frozenset({S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value,
-                       S.RESOLVED.value})
 APPROVERS = (Role.OPERATOR, Role.ADMIN)
 WRITERS = (Role.OPERATOR, Role.ADMIN, Role.DEPARTMENT_HEAD)
-#: networks the desk posts to by itself; OK waits for a person (no public method)
-AUTOMATIC = frozenset({"telegram", "vk", "max"})
-MANUAL = frozenset({"ok"})
 
 
 class ReplyError(ValueError):
@@ -27,7 +22,7 @@ class ReplyError(ValueError):
 
 
 def can_write(user: User, ticket: Ticket) -> bool:
-    return user.has_role(*WRITERS) and ticket.status in REPLYABLE
+    return user.has_role(*WRITERS) and TicketStatus(ticket.status).replyable
 
 
 def is_approver(user: User) -> bool:
@@ -125,10 +120,12 @@ def fan_out(reply: Reply) -> list[ReplyDelivery]:
     root = reply.ticket
     rows = []
     for ticket in threads(root):
-        if ticket.account_id is None or ticket.platform not in AUTOMATIC | MANUAL:
+        # The spec says whether the outbox posts it or a person does (OK: no public method).
+        mode = SPECS[ticket.platform].replies if ticket.platform in SPECS else None
+        if ticket.account_id is None or mode is None:
             continue
         target = target_message(ticket)
-        state = DeliveryState.MANUAL if ticket.platform in MANUAL else DeliveryState.QUEUED
+        state = DeliveryState.MANUAL if mode == "manual" else DeliveryState.QUEUED
         row = ReplyDelivery(
             reply=reply, ticket=ticket, account_id=ticket.account_id, platform=ticket.platform,
             thread_ref=ticket.thread_ref, target_external_id=target.external_id if target else None,

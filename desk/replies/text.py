@@ -7,10 +7,10 @@ import hmac
 from flask import current_app
 
 from ..models import Ticket
+from ..networks import SPECS
 
-#: characters per message. Telegram 4096 and MAX 4000 are documented; VK documents no
-#: limit for wall.createComment: 16384 is what VK's own form accepts [S, not verified].
-LIMITS = {"telegram": 4096, "max": 4000, "vk": 16384, "ok": 4096}
+#: characters per message, from each network's spec (``reply_limit``)
+LIMITS = {key: spec.reply_limit for key, spec in SPECS.items() if spec.reply_limit is not None}
 PLACEHOLDERS = ("name", "ticket", "department", "status_link")
 
 
@@ -26,7 +26,7 @@ def status_token(ticket_id: int) -> str:
 
 def status_link(ticket: Ticket) -> str:
     """The public status page of the incident (unguessable: id plus an HMAC)."""
-    base = current_app.config.get("DESK_PUBLIC_URL", "").rstrip("/")
+    base = current_app.config["DESK_PUBLIC_URL"].rstrip("/")
     return f"{base}/status/{ticket.id}-{status_token(ticket.id)}"
 
 

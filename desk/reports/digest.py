@@ -11,11 +11,10 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..links import public_url
-from ..models import Role, Ticket, User
+from ..models import Role, Ticket, TicketStatus, User
 from ..templating import duration_short
 from .figures import Report, backlog, build_report
 from .filters import ReportFilters
-from .metrics import OPEN_VALUES
 from .periods import local_today, previous_week
 
 WORST = 10
@@ -32,7 +31,7 @@ class DigestData:
 def worst_overdue(now: datetime, limit: int = WORST) -> list[Ticket]:
     """Open tickets past their resolution deadline, the longest overdue first."""
     return list(db.session.scalars(
-        db.select(Ticket).where(Ticket.status.in_(OPEN_VALUES), Ticket.resolution_due_at < now)
+        db.select(Ticket).where(Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < now)
         .options(joinedload(Ticket.department))
         .order_by(Ticket.resolution_due_at.asc(), Ticket.id.asc()).limit(limit)))
 
@@ -41,7 +40,7 @@ def gather(now: datetime, tz: ZoneInfo) -> DigestData:
     filters = ReportFilters(previous_week(local_today(now, tz)))
     report = build_report(filters, now, tz, with_trends=False)
     overdue = db.session.scalar(db.select(db.func.count()).select_from(Ticket).where(
-        Ticket.status.in_(OPEN_VALUES), Ticket.resolution_due_at < now)) or 0
+        Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < now)) or 0
     return DigestData(report, sum(n for _key, n in backlog(filters, now)), overdue, worst_overdue(now))
 
 

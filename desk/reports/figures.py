@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from .. import labels
 from ..extensions import db
-from ..models import Category, Department, Ticket
+from ..models import Category, Department, Ticket, TicketStatus
 from . import metrics
 from .filters import DIMENSIONS, NONE, ReportFilters
 from .labels import DIMENSION_TITLES
@@ -148,7 +148,7 @@ def describe(filters: ReportFilters) -> list[tuple[str, str]]:
 def backlog(filters: ReportFilters, now: datetime) -> list[tuple[str, int]]:
     """Open tickets now, by age (the period does not apply: the backlog is today's)."""
     query = db.select(*[db.func.count().filter(metrics.age_condition(key, now)) for key, _lo, _hi in metrics.AGE_BUCKETS]) \
-        .where(T.status.in_(metrics.OPEN_VALUES), *filters.dim_conditions())
+        .where(T.status.in_(TicketStatus.open_values()), *filters.dim_conditions())
     counts = db.session.execute(query).one()
     return [(key, int(n or 0)) for (key, _lo, _hi), n in zip(metrics.AGE_BUCKETS, counts, strict=False)]
 

@@ -18,7 +18,6 @@ from .periods import Period, parse_period
 
 NONE = "none"
 # Tickets that are not appeals at all: never counted in a report.
-EXCLUDED_STATUSES = (TicketStatus.NOT_APPEAL.value, TicketStatus.SPAM.value, TicketStatus.MERGED.value)
 # Report dimension (also its query argument) -> ticket column.
 DIMENSIONS = {
     "department": Ticket.department_id,
@@ -87,5 +86,5 @@ class ReportFilters:
         """Appeals created in the period, matching the dimensions."""
         start, end = self.period.utc_bounds(tz)
         return [Ticket.created_at >= start, Ticket.created_at < end,
-                Ticket.status.not_in(EXCLUDED_STATUSES), *self.dim_conditions()]
+                Ticket.status.not_in(TicketStatus.unreported_values()), *self.dim_conditions()]
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Ticket
+from ..models import Ticket, TicketStatus
 
 T = Ticket
-OPEN_VALUES = tuple(s.value for s in OPEN_STATUSES)
 FINISHED_AT = db.func.coalesce(T.resolved_at, T.closed_at)
 
 # Backlog age buckets: (key, lower bound in days, upper bound in days or None).
@@ -27,7 +26,7 @@ def outcome_conditions(now: datetime) -> dict[str, object]:
     r_due, s_due = T.reaction_due_at, T.resolution_due_at
     return {
         "total": db.true(),
-        "open": T.status.in_(OPEN_VALUES),
+        "open": T.status.in_(TicketStatus.open_values()),
         "breached": T.sla_breached.is_(True),
         "reaction_on_time": db.and_(r_due.is_not(None), T.first_reply_at <= r_due),
         "reaction_missed": db.and_(r_due.is_not(None), db.or_(
@@ -49,7 +48,7 @@ def age_condition(bucket: str, now: datetime) -> object:
     """Open tickets whose age falls in the backlog bucket ``bucket``."""
     for key, low, high in AGE_BUCKETS:
         if key == bucket:
-            conds = [T.status.in_(OPEN_VALUES), T.created_at <= now - timedelta(days=low)]
+            conds = [T.status.in_(TicketStatus.open_values()), T.created_at <= now - timedelta(days=low)]
             if high is not None:
                 conds.append(T.created_at > now - timedelta(days=high))
             return db.and_(*conds)

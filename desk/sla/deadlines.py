@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..models import OPEN_STATUSES, Priority, Ticket
+from ..models import Priority, Ticket
 from .calendar import ZERO, BusinessCalendar
 from .policies import PolicyTerms
-
-OPEN = frozenset(s.value for s in OPEN_STATUSES)
 
 
 def priority_factor(terms: PolicyTerms, priority: str | Priority) -> float:
@@ -66,7 +64,7 @@ def time_left(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None =
     resident the resolution clock is frozen at the moment of the pause. A reaction
     counted on the clock returns clock seconds (pass ``terms`` to spare the policy query).
     """
-    if ticket.status not in OPEN:
+    if not ticket.is_open:
         return None
     calendar = calendar or _current_calendar()
     if clock == "reaction":
@@ -88,7 +86,7 @@ def time_left(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None =
 def due_today(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None = None) -> bool:
     """Open, not paused, not yet overdue, and the resolution deadline falls on today's local date."""
     due = ticket.resolution_due_at
-    if due is None or ticket.status not in OPEN or ticket.sla_paused_at is not None or due < now:
+    if due is None or not ticket.is_open or ticket.sla_paused_at is not None or due < now:
         return False
     calendar = calendar or _current_calendar()
     return calendar.local_date(due) == calendar.local_date(now)
@@ -96,7 +94,7 @@ def due_today(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None =
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
     due = ticket.resolution_due_at
-    return due is not None and ticket.status in OPEN and ticket.sla_paused_at is None and due < now
+    return due is not None and ticket.is_open and ticket.sla_paused_at is None and due < now
 
 
 def _current_calendar() -> BusinessCalendar:

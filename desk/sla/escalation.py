@@ -14,7 +14,7 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Role, Ticket, User
+from ..models import Role, Ticket, TicketStatus, User
 from ..models.notifications import Notification
 from ..notify.services import NoticeKey, known_notices, notify
 from ..tickets.workflow import record_event
@@ -25,7 +25,6 @@ from .store import get_calendar
 WARN_SHARE = 0.75
 WARNED, BREACHED = 1, 2
 BATCH = 500
-OPEN = [s.value for s in OPEN_STATUSES]
 
 
 @dataclass
@@ -123,7 +122,7 @@ def notice_text(ticket: Ticket, clock: str, level: int) -> str:
 
 def _notify_all(ticket: Ticket, users: list[User], clock: str, level: int, known: set[NoticeKey],
                 new: list[Notification]) -> None:
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ru")
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     kind = f"{clock}_{'breach' if level >= BREACHED else 'warning'}"
     for user in users:
         if (user.id, ticket.id, kind, level) in known:
@@ -164,8 +163,8 @@ def escalate_open_tickets(now: datetime, batch: int = BATCH) -> EscalationResult
     last_id = 0
     while True:
         tickets = db.session.scalars(
-            db.select(Ticket).where(Ticket.status.in_(OPEN), Ticket.sla_paused_at.is_(None), Ticket.id > last_id,
-                                    Ticket.resolution_due_at.is_not(None))
+            db.select(Ticket).where(Ticket.status.in_(TicketStatus.open_values()), Ticket.sla_paused_at.is_(None),
+                                    Ticket.id > last_id, Ticket.resolution_due_at.is_not(None))
             .order_by(Ticket.id).limit(batch)).all()
         if not tickets:
             break

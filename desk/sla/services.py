@@ -1,7 +1,9 @@
 """SLA operations on a ticket: set, pause, resume and stop its deadlines.
 
-They run from the ticket signals (see :func:`desk.sla.init_sla`), inside the caller's
-transaction, and only change the ticket's columns (the caller flushes and commits).
+The ticket workflow calls them explicitly (``desk.tickets.workflow``: a status change, a
+field change), inside the caller's transaction; they only change the ticket's columns (the
+caller flushes and commits). Which statuses pause or resume the clock is a trait of the
+status (``TicketStatus.pauses_sla``).
 """
 from __future__ import annotations
 
@@ -14,8 +16,6 @@ from .policies import PolicyTerms, find_policy, terms_for
 from .store import get_calendar
 
 S = TicketStatus
-# The resolution clock stands still in these statuses; leaving them for an open status resumes it.
-PAUSING = frozenset({S.WAITING_RESIDENT, S.RESOLVED, S.NOT_APPEAL, S.SPAM})
 # Fields whose change may pick another policy or priority factor.
 POLICY_FIELDS = frozenset({"category_id", "department_id", "priority"})
 
@@ -93,21 +93,27 @@ def on_status_changed(ticket: Ticket, old: TicketStatus, new: TicketStatus) -> N
         if ticket.resolution_due_at is not None and stopped > ticket.resolution_due_at:
             ticket.sla_breached = True
         pause(ticket, resolved)
-    elif new in PAUSING:
+    elif new.pauses_sla:
         pause(ticket, now)
-    elif new in (S.NEW, S.TRIAGED, S.IN_PROGRESS):
+    elif new.resumes_sla:
         resume(ticket, now)
-    # closed / merged: the clock stays stopped where it is.
+    # Neither (closed, merged): the clock stays stopped where it is.
+
+
+def on_field_changed(ticket: Ticket, field: str) -> None:
+    """A changed category, department or priority may pick another policy or factor."""
+    if field in POLICY_FIELDS and ticket.is_open:
+        compute_deadlines(ticket)
 
 
 def recompute_open_tickets(batch: int = 500) -> int:
     """Recompute deadlines of all open tickets (a policy or the calendar changed); flushes."""
     from ..extensions import db
-    from .deadlines import OPEN
 
     count, last_id = 0, 0
     while True:
-        tickets = db.session.scalars(db.select(Ticket).where(Ticket.status.in_(OPEN), Ticket.id > last_id)
+        tickets = db.session.scalars(db.select(Ticket).where(Ticket.status.in_(S.open_values()),
+                                                             Ticket.id > last_id)
                                      .order_by(Ticket.id).limit(batch)).all()
         if not tickets:
             return count

@@ -1,23 +1,34 @@
-"""The card's actions: each takes a ticket, its validated form and the user, calls the
-ticket services and returns the message to flash. Shared with the bulk action.
+"""Every action on a ticket, each one object in one registry (:data:`ACTIONS`).
 
-They only flush (through the services); the view commits once. A refusal raises
-``TicketError`` with a message for the user.
+An :class:`Action` names its form, its handler, who may take it in which statuses,
+whether and how it applies to many tickets at once (the queue's bulk bar), and how the
+card shows it. The card view, the bulk view, the permission checks
+(``desk.tickets.permissions``) and the templates all read the registry; adding an action
+is one entry here (and its template slot if it needs more than a button or one field).
+
+Handlers take a ticket, its validated form and the user, call the ticket services and
+return the message to flash. They only flush (through the services); the view commits
+once. A refusal raises ``TicketError`` with a message for the user.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from .. import labels
 from ..auth.scope import ticket_scope
 from ..extensions import db
-from ..models import Category, Department, Priority, Ticket, TicketStatus, User
+from ..models import Category, Department, Priority, Role, Ticket, TicketStatus, User
 from . import forms, services
 from .services import TicketError
-from .workflow import change_status
+from .workflow import REASON_REQUIRED, allowed_next, change_status
 
 S = TicketStatus
 
@@ -154,23 +165,175 @@ def do_draft(ticket: Ticket, form: forms.DraftForm, user: User) -> str:
     return _("Draft cleared.")
 
 
-Handler = Callable[[Ticket, FlaskForm, User], str]
+# The registry.
 
-#: action name -> (form class, handler); the names match ``permissions``.
-HANDLERS: dict[str, tuple[type[FlaskForm], Handler]] = {
-    "route": (forms.RouteForm, do_route),
-    "not_appeal": (forms.ActionForm, do_not_appeal),
-    "spam": (forms.ActionForm, do_spam),
-    "undo": (forms.ActionForm, do_undo),
-    "category": (forms.CategoryForm, do_category),
-    "department": (forms.DepartmentForm, do_department),
-    "priority": (forms.PriorityForm, do_priority),
-    "assignee": (forms.AssigneeForm, do_assignee),
-    "merge": (forms.MergeForm, do_merge),
-    "note": (forms.NoteForm, do_note),
-    "close": (forms.ActionForm, do_close),
-    "accept": (forms.ActionForm, do_accept),
-    "return": (forms.ReturnForm, do_return),
-    "status": (forms.StatusForm, do_status),
-    "draft": (forms.DraftForm, do_draft),
-}
+Handler = Callable[[Ticket, Any, User], str]
+StatusRule = Callable[[TicketStatus], bool]
+
+
+@dataclass
+class BulkRequest:
+    action: str
+    ticket_ids: list[int]
+    department: Department | None = None
+    category: Category | None = None
+    priority: str | None = None
+    target: Ticket | None = None
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """How an action applies to each ticket of a batch (flush only; raise to skip one)."""
+
+    apply: Callable[[Ticket, BulkRequest, User], None]
+    #: the summary: (number done, target ticket id or None) -> "3 routed"
+    done: Callable[[int, int | None], str]
+    #: refuses the whole batch before any ticket is touched
+    check: Callable[[BulkRequest], None] | None = None
+    #: the batch names a ticket to merge into (the view looks it up in the user's scope)
+    needs_target: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    #: the button's text
+    label: Any
+    form: type[FlaskForm]
+    handler: Handler
+    #: roles that have the action at all (others get 403)
+    roles: frozenset[Role]
+    #: the statuses in which it applies (read from the status traits where one fits)
+    when: StatusRule
+    #: a further refusal that needs the ticket, not only its status
+    refuse: Callable[[Ticket], str | None] | None = None
+    bulk: Bulk | None = None
+    # How the card shows it (templates/tickets/_actions.html): the routing form, a bare
+    # button, one field and a button, or its own section of the card (note, draft).
+    slot: str = "button"
+    #: the form field a "field" slot shows, and the attributes of its input
+    field: str | None = None
+    attrs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    style: str = ""
+    confirm: Any = None
+    #: shown on the card only in these statuses (it is allowed in more: POST, bulk)
+    card_when: StatusRule | None = None
+
+    def applies(self, status: TicketStatus | str) -> bool:
+        return self.when(TicketStatus(status))
+
+    def on_card(self, ticket: Ticket) -> bool:
+        return self.card_when is None or self.card_when(TicketStatus(ticket.status))
+
+
+STAFF = frozenset({Role.OPERATOR, Role.ADMIN})
+HEAD = frozenset({Role.DEPARTMENT_HEAD})
+
+
+def _moves_to(target: TicketStatus) -> StatusRule:
+    """Applies where the transition table allows ``target`` next."""
+    return lambda status: target in status.next_statuses
+
+
+def _any(status: TicketStatus) -> bool:
+    return True
+
+
+def _routable(status: TicketStatus) -> bool:
+    return status.routable
+
+
+def _held(status: TicketStatus) -> bool:
+    """A department holds it (its head works on it)."""
+    return status.in_department
+
+
+def _worked(status: TicketStatus) -> bool:
+    """Routed and still open: someone in the department may be assigned."""
+    return status.routable and status.in_department
+
+
+def head_statuses(ticket: Ticket) -> list[TicketStatus]:
+    """The statuses a department head may move this ticket to (its status form)."""
+    return [s for s in allowed_next(ticket) if s.may_be_set_by(Role.DEPARTMENT_HEAD)]
+
+
+def _no_next_status(ticket: Ticket) -> str | None:
+    return None if head_statuses(ticket) else _("#%(id)s has no next status", id=ticket.id)
+
+
+def _bulk_check_route(request: BulkRequest) -> None:
+    check_routable(request.department, request.category)
+
+
+def _bulk_check_merge(request: BulkRequest) -> None:
+    if request.target is None:
+        raise TicketError(_("Give the number of the ticket to merge into."))
+
+
+def _bulk_merge(ticket: Ticket, request: BulkRequest, user: User) -> None:
+    assert request.target is not None  # checked for the whole batch
+    if ticket.id == request.target.id:
+        raise TicketError(_("#%(id)s is the target", id=ticket.id))
+    merge_into(ticket, user, request.target)
+
+
+def _set_status(status: TicketStatus) -> Callable[[Ticket, BulkRequest, User], None]:
+    def apply(ticket: Ticket, request: BulkRequest, user: User) -> None:
+        change_status(ticket, status, user)
+
+    return apply
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    # Triage (operators and administrators).
+    Action("route", _l("Appeal: route"), forms.RouteForm, do_route, STAFF, _routable, slot="route",
+           card_when=lambda s: not s.in_department,  # a routed ticket is re-routed field by field
+           bulk=Bulk(lambda t, r, u: appeal(t, u, r.department, r.category, r.priority),
+                     lambda n, target: _("%(num)s routed", num=n), check=_bulk_check_route)),
+    Action("accept", _l("Accept into work"), forms.ActionForm, do_accept, HEAD,
+           lambda s: s is S.TRIAGED, style="primary"),
+    Action("not_appeal", _l("Not an appeal"), forms.ActionForm, do_not_appeal, STAFF, _moves_to(S.NOT_APPEAL),
+           bulk=Bulk(_set_status(S.NOT_APPEAL), lambda n, target: _("%(num)s marked as not an appeal", num=n))),
+    Action("spam", _l("Spam"), forms.ActionForm, do_spam, STAFF, _moves_to(S.SPAM), style="danger",
+           bulk=Bulk(_set_status(S.SPAM), lambda n, target: _("%(num)s marked as spam", num=n))),
+    # Undo a triage decision: back to new from a status that is no longer open.
+    Action("undo", _l("Undo: back to new"), forms.ActionForm, do_undo, STAFF,
+           lambda s: not s.is_open and S.NEW in s.next_statuses),
+    Action("close", _l("Close"), forms.ActionForm, do_close, STAFF, _moves_to(S.CLOSED), style="primary",
+           confirm=_l("Close the ticket? It cannot be reopened.")),
+    Action("department", _l("Re-route"), forms.DepartmentForm, do_department, STAFF, _routable,
+           slot="field", field="department_id", card_when=_held),
+    Action("category", _l("Save"), forms.CategoryForm, do_category, STAFF, _routable,
+           slot="field", field="category_id", card_when=_held),
+    Action("priority", _l("Save"), forms.PriorityForm, do_priority, STAFF, _routable,
+           slot="field", field="priority", card_when=_held),
+    Action("assignee", _l("Assign"), forms.AssigneeForm, do_assignee, STAFF, _worked,
+           slot="field", field="assignee_id"),
+    # The department (its head).
+    Action("status", _l("Change status"), forms.StatusForm, do_status, HEAD, _held, refuse=_no_next_status,
+           slot="field", field="status"),
+    Action("return", _l("Return to triage"), forms.ReturnForm, do_return, HEAD,
+           lambda s: (s, S.NEW) in REASON_REQUIRED, slot="field", field="reason", attrs={"rows": 2, "required": True}),
+    Action("merge", _l("Merge"), forms.MergeForm, do_merge, STAFF, _routable,
+           slot="field", field="target_id", attrs={"min": 1, "required": True},
+           bulk=Bulk(_bulk_merge, lambda n, target: _("%(num)s merged into #%(target)s", num=n, target=target),
+                     check=_bulk_check_merge, needs_target=True)),
+    # Sections of their own on the card.
+    Action("note", _l("Add note"), forms.NoteForm, do_note, STAFF | HEAD, _any,
+           slot="note", field="text", attrs={"rows": 3, "required": True}),
+    Action("draft", _l("Save draft (not sent)"), forms.DraftForm, do_draft, HEAD, _held,
+           slot="draft", field="text", attrs={"rows": 5}),
+)}
+
+
+def bulk_actions() -> list[Action]:
+    return [a for a in ACTIONS.values() if a.bulk is not None]
+
+
+def bulk_form() -> forms.BulkForm:
+    """The queue's bulk form, its action choices read from the registry."""
+    form = forms.BulkForm()
+    form.action.choices = [SelectChoice(a.name) for a in bulk_actions()]
+    return form
+

@@ -1,9 +1,11 @@
 """One action on many tickets from the queue, in one transaction.
 
-Tickets the action cannot apply to are skipped with a reason, never a failure of the
-whole batch. Every refusal is checked before a ticket is touched (permissions first,
-then the services, which validate before they change anything), so a skipped ticket
-carries no half-done change into the commit.
+Which actions work in bulk, how each applies to one ticket and how its summary reads
+is declared on the action (``desk.tickets.actions.ACTIONS``, its ``bulk``). Tickets the
+action cannot apply to are skipped with a reason, never a failure of the whole batch.
+Every refusal is checked before a ticket is touched (permissions first, then the
+services, which validate before they change anything), so a skipped ticket carries no
+half-done change into the commit.
 """
 from __future__ import annotations
 
@@ -13,21 +15,13 @@ from flask_babel import gettext as _
 
 from ..auth.scope import ticket_scope
 from ..extensions import db
-from ..models import Category, Department, Ticket, TicketStatus, User
-from . import actions
+from ..models import Ticket, User
+from .actions import ACTIONS, Bulk, BulkRequest
 from .permissions import refusal
 from .services import TicketError
-from .workflow import TransitionError, change_status
+from .workflow import TransitionError
 
-
-@dataclass
-class BulkRequest:
-    action: str
-    ticket_ids: list[int]
-    department: Department | None = None
-    category: Category | None = None
-    priority: str | None = None
-    target: Ticket | None = None
+__all__ = ["BulkRequest", "BulkResult", "apply_bulk", "summary"]
 
 
 @dataclass
@@ -36,27 +30,18 @@ class BulkResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _apply_one(ticket: Ticket, request: BulkRequest, user: User) -> None:
-    if request.action == "route":
-        actions.appeal(ticket, user, request.department, request.category, request.priority)
-    elif request.action == "not_appeal":
-        change_status(ticket, TicketStatus.NOT_APPEAL, user)
-    elif request.action == "spam":
-        change_status(ticket, TicketStatus.SPAM, user)
-    elif request.action == "merge":
-        if ticket.id == request.target.id:
-            raise TicketError(_("#%(id)s is the target", id=ticket.id))
-        actions.merge_into(ticket, user, request.target)
-    else:  # the form limits the choices; never silently ignore a new one
+def _bulk_of(request: BulkRequest) -> Bulk:
+    bulk = ACTIONS[request.action].bulk if request.action in ACTIONS else None
+    if bulk is None:  # the form limits the choices; never silently ignore a new one
         raise ValueError(f"unknown bulk action {request.action}")
+    return bulk
 
 
 def apply_bulk(request: BulkRequest, user: User) -> BulkResult:
     """Apply ``request.action`` to each ticket ``user`` may see; flush only."""
-    if request.action == "route":
-        actions.check_routable(request.department, request.category)
-    if request.action == "merge" and request.target is None:
-        raise TicketError(_("Give the number of the ticket to merge into."))
+    bulk = _bulk_of(request)
+    if bulk.check is not None:
+        bulk.check(request)
     ids = sorted(set(request.ticket_ids))
     tickets = {
         t.id: t
@@ -73,7 +58,7 @@ def apply_bulk(request: BulkRequest, user: User) -> BulkResult:
         reason = refusal(user, request.action, ticket)
         if reason is None:
             try:
-                _apply_one(ticket, request, user)
+                bulk.apply(ticket, request, user)
             except (TicketError, TransitionError) as exc:
                 reason = str(exc)
         if reason is None:
@@ -84,18 +69,10 @@ def apply_bulk(request: BulkRequest, user: User) -> BulkResult:
     return result
 
 
-DONE_MESSAGES = {
-    "route": lambda n, target: _("%(num)s routed", num=n),
-    "not_appeal": lambda n, target: _("%(num)s marked as not an appeal", num=n),
-    "spam": lambda n, target: _("%(num)s marked as spam", num=n),
-    "merge": lambda n, target: _("%(num)s merged into #%(target)s", num=n, target=target),
-}
-
-
 def summary(request: BulkRequest, result: BulkResult) -> str:
     """"3 routed, 1 skipped: #12 is resolved"."""
     target = request.target.id if request.target is not None else None
-    text = DONE_MESSAGES[request.action](len(result.done), target)
+    text = _bulk_of(request).done(len(result.done), target)
     if result.skipped:
         text += ", " + _("%(num)s skipped: %(reasons)s", num=len(result.skipped), reasons="; ".join(result.skipped))
     return text

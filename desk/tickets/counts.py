@@ -17,9 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from ..auth.scope import STAFF_WITH_ALL_TICKETS, ticket_scope
 from ..extensions import db
-from ..models import Department, Role, Ticket, User, utcnow
+from ..models import Department, Role, Ticket, TicketStatus, User, utcnow
 from ..queue import get_redis
-from .queries import OPEN_VALUES
 
 CACHE_SECONDS = 15
 CACHE_PREFIX = "desk:lists:"
@@ -75,12 +74,12 @@ def department_counts() -> list[dict[str, Any]]:
     def compute() -> list[dict[str, Any]]:
         by_status = db.session.execute(
             db.select(Ticket.department_id, Ticket.status, db.func.count())
-            .where(Ticket.status.in_(OPEN_VALUES))
+            .where(Ticket.status.in_(TicketStatus.open_values()))
             .group_by(Ticket.department_id, Ticket.status)
         )
         overdue = dict(db.session.execute(
             db.select(Ticket.department_id, db.func.count())
-            .where(Ticket.status.in_(OPEN_VALUES), Ticket.resolution_due_at < utcnow())
+            .where(Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < utcnow())
             .group_by(Ticket.department_id)
         ).all())
         names = dict(db.session.execute(db.select(Department.id, Department.name)).all())
@@ -99,7 +98,7 @@ def oldest_open(user: User, limit: int = 20) -> list[Ticket]:
     """The ``limit`` oldest open tickets ``user`` may see (not cached: rows link to cards)."""
     return list(db.session.scalars(
         db.select(Ticket)
-        .where(ticket_scope(user), Ticket.status.in_(OPEN_VALUES))
+        .where(ticket_scope(user), Ticket.status.in_(TicketStatus.open_values()))
         .options(joinedload(Ticket.department), joinedload(Ticket.category))
         .order_by(Ticket.created_at.asc(), Ticket.id.asc())
         .limit(limit)

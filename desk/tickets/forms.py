@@ -15,7 +15,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from .. import labels
 from ..models import Category, Department, Priority, User
 from ..web_input import ID_RANGE, coerce_id
-from .permissions import BULK_ACTIONS
 
 TEXT_LIMIT = 5000
 NONE_CHOICE = SelectChoice("", "—")
@@ -84,7 +83,8 @@ class DraftForm(FlaskForm):
 class BulkForm(FlaskForm):
     ticket_ids = SelectMultipleField(_l("Tickets"), coerce=coerce_id, validate_choice=False,
                                      validators=[DataRequired(message=_l("Select at least one ticket."))])
-    action = SelectField(_l("Action"), choices=[SelectChoice(a) for a in BULK_ACTIONS])
+    # Choices: the bulk actions of the registry (``actions.bulk_form``); none until filled in.
+    action = SelectField(_l("Action"), choices=[])
     department_id = IntegerField(_l("Department"), validators=[Optional(), ID_RANGE])
     category_id = IntegerField(_l("Category"), validators=[Optional(), ID_RANGE])
     priority = SelectField(_l("Priority"), choices=[NONE_CHOICE] + [SelectChoice(p.value) for p in Priority],

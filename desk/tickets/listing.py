@@ -16,13 +16,13 @@ from ..extensions import db
 from ..models import Category, Department, Ticket, User, utcnow
 from . import lookups
 from .counts import status_counts
-from .queries import OPEN_VALUES, FilterError, QueueFilters, queue_page
+from .queries import FilterError, QueueFilters, queue_page
 
 
 def deadline_state(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
     """``overdue`` / ``due-today`` (in the city's calendar) / empty, for open tickets."""
     due = ticket.resolution_due_at
-    if due is None or ticket.status not in OPEN_VALUES:
+    if due is None or not ticket.is_open:
         return ""
     if due < now:
         return "overdue"
@@ -71,7 +71,7 @@ def list_context(user: User, args: Mapping, *, default_status: Sequence[str],
     if not errors:
         try:
             page = queue_page(user, filters, args.get("cursor") or None,
-                              current_app.config.get("QUEUE_PAGE_SIZE", 50), table_only=True)
+                              current_app.config["QUEUE_PAGE_SIZE"], table_only=True)
         except FilterError as exc:
             errors = exc.errors
     now = utcnow()

@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload, load_only
 from ..auth.scope import ticket_scope
 from ..extensions import db
 from ..models import (
-    OPEN_STATUSES,
     Category,
     Department,
     Direction,
@@ -37,7 +36,6 @@ MAX_LIMIT = 200
 MAX_QUERY = 200
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
-OPEN_VALUES = tuple(s.value for s in TicketStatus if s in OPEN_STATUSES)
 
 
 class FilterError(ValueError):
@@ -177,7 +175,7 @@ class QueueFilters:
             conds.append(Ticket.priority == self.priority)
         if self.overdue:
             conds.append(Ticket.resolution_due_at < (now or utcnow()))
-            conds.append(Ticket.status.in_(OPEN_VALUES))
+            conds.append(Ticket.status.in_(TicketStatus.open_values()))
         if self.unassigned:
             conds.append(Ticket.assignee_id.is_(None))
         if self.q:

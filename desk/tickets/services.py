@@ -7,87 +7,51 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..models import Category, Department, Note, Priority, Role, Ticket, TicketStatus, User
-from .workflow import TransitionError, change_status, record_event, signals, status_changed
+from .workflow import (
+    TransitionError,
+    change_status,
+    follow_root_department,
+    join_department,
+    record_event,
+    set_field,
+)
 
 S = TicketStatus
-#: sent as ``ticket_changed.send(ticket, field=..., old=..., new=...)`` (SLA recomputes deadlines)
-ticket_changed = signals.signal("ticket-changed")
-
 
 class TicketError(ValueError):
     """An operation that cannot be done on this ticket, with a message for the user."""
 
 
-def _set_field(ticket: Ticket, actor: User | None, field: str, value, shown_old=None, shown_new=None) -> bool:
-    old = getattr(ticket, field)
-    if old == value:
-        return False
-    setattr(ticket, field, value)
-    record_event(ticket, actor, "field", field=field,
-                 old=shown_old if shown_old is not None else old,
-                 new=shown_new if shown_new is not None else value)
-    ticket_changed.send(ticket, field=field, old=old, new=value)
-    return True
-
-
 def set_category(ticket: Ticket, category: Category | None, actor: User | None) -> bool:
-    return _set_field(ticket, actor, "category_id", category.id if category else None,
-                      shown_old=ticket.category.name if ticket.category else None,
-                      shown_new=category.name if category else None)
+    return set_field(ticket, actor, "category_id", category.id if category else None,
+                     shown_old=ticket.category.name if ticket.category else None,
+                     shown_new=category.name if category else None)
 
 
 def set_priority(ticket: Ticket, priority: Priority | str, actor: User | None) -> bool:
-    return _set_field(ticket, actor, "priority", Priority(priority).value)
+    return set_field(ticket, actor, "priority", Priority(priority).value)
 
 
 def set_department(ticket: Ticket, department: Department | None, actor: User | None) -> bool:
-    changed = _set_field(ticket, actor, "department_id", department.id if department else None,
-                         shown_old=ticket.department.name if ticket.department else None,
-                         shown_new=department.name if department else None)
+    changed = set_field(ticket, actor, "department_id", department.id if department else None,
+                        shown_old=ticket.department.name if ticket.department else None,
+                        shown_new=department.name if department else None)
     if changed:
         ticket.department = department
         # The assignee belonged to the old department.
         if ticket.assignee_id is not None:
-            _set_field(ticket, actor, "assignee_id", None)
+            set_field(ticket, actor, "assignee_id", None)
         follow_root_department(ticket, actor)
     return changed
 
 
-def follow_root_department(root: Ticket, actor: User | None) -> None:
-    """Tickets merged into ``root`` stay in its department.
-
-    The merge rule: an incident lives in one department. Whoever works it sees every
-    resident thread merged into it (and their outbox rows); a department it left sees
-    none of them any more.
-    """
-    for child in db.session.scalars(db.select(Ticket).where(Ticket.merged_into_id == root.id)):
-        _join_department(child, root, actor)
-
-
-def _join_department(ticket: Ticket, root: Ticket, actor: User | None) -> None:
-    if ticket.department_id != root.department_id:
-        _set_field(ticket, actor, "department_id", root.department_id,
-                   shown_old=ticket.department.name if ticket.department else None,
-                   shown_new=root.department.name if root.department else None)
-        ticket.department = root.department
-
-
-def _on_status_changed(ticket: Ticket, old=None, new=None, actor=None, **_) -> None:
-    # A return to triage clears the department in the workflow: the merged threads go too.
-    if new is S.NEW and old in (S.TRIAGED, S.IN_PROGRESS):
-        follow_root_department(ticket, actor)
-
-
-status_changed.connect(_on_status_changed)
-
-
 def assign(ticket: Ticket, assignee: User | None, actor: User | None) -> bool:
-    if assignee is not None and ticket.department_id and assignee.role == "department_head" \
+    if assignee is not None and ticket.department_id and assignee.role == Role.DEPARTMENT_HEAD.value \
             and assignee.department_id != ticket.department_id:
         raise TicketError("the assignee belongs to another department")
-    return _set_field(ticket, actor, "assignee_id", assignee.id if assignee else None,
-                      shown_old=ticket.assignee.display_name if ticket.assignee else None,
-                      shown_new=assignee.display_name if assignee else None)
+    return set_field(ticket, actor, "assignee_id", assignee.id if assignee else None,
+                     shown_old=ticket.assignee.display_name if ticket.assignee else None,
+                     shown_new=assignee.display_name if assignee else None)
 
 
 def route(
@@ -109,7 +73,7 @@ def route(
     if priority is not None:
         set_priority(ticket, priority, actor)
     if department is not None:
-        if ticket.status not in (S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value):
+        if not S(ticket.status).routable:
             raise TicketError(f"a ticket in status {ticket.status} cannot be routed")
         set_department(ticket, department, actor)
         ticket.return_reason = None
@@ -144,7 +108,7 @@ def add_note(ticket: Ticket, actor: User, text: str) -> Note:
 
 
 def save_draft_answer(ticket: Ticket, actor: User, text: str) -> None:
-    _set_field(ticket, actor, "draft_answer", (text or "").strip() or None)
+    set_field(ticket, actor, "draft_answer", (text or "").strip() or None)
     db.session.flush()
 
 
@@ -171,7 +135,7 @@ def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     target = merge_root(target)
     if source.id == target.id:
         raise TicketError("a ticket cannot be merged into itself")
-    if target.status in (S.MERGED.value, S.SPAM.value, S.NOT_APPEAL.value, S.CLOSED.value):
+    if not S(target.status).joinable:  # a merged ticket joins the target like a follow-up
         raise TicketError(f"cannot merge into a ticket in status {target.status}")
     if actor is not None and actor.role == Role.DEPARTMENT_HEAD.value and not (
             source.department_id == target.department_id == actor.department_id):
@@ -187,7 +151,7 @@ def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     for child in children:
         child.merged_into_id = target.id
         record_event(child, actor, "merge", field="merged_into_id", old=source.id, new=target.id)
-    _join_department(source, target, actor)
+    join_department(source, target, actor)
     follow_root_department(target, actor)
     db.session.flush()
     return target

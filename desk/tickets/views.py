@@ -31,7 +31,7 @@ def build_form(action: str, ticket: Ticket, options: dict | None = None) -> Flas
 
     ``options`` shares the loaded select lists between the forms of one card (the route
     and department forms both list departments)."""
-    form_class = actions.HANDLERS[action][0]
+    form_class = actions.ACTIONS[action].form
     options = {} if options is None else options
 
     def once(name: str, load):
@@ -77,13 +77,15 @@ def card(ticket_id: int):
     allowed = allowed_actions(current_user, data.ticket)
     options: dict = {}
     action_forms = {action: build_form(action, data.ticket, options) for action in allowed}
-    return render_template("tickets/card.html", card=data, ticket=data.ticket, allowed=allowed, forms=action_forms)
+    shown = [a for a in actions.ACTIONS.values() if a.name in allowed and a.on_card(data.ticket)]
+    return render_template("tickets/card.html", card=data, ticket=data.ticket, allowed=allowed, forms=action_forms,
+                           actions=actions.ACTIONS, shown=shown)
 
 
 @bp.route("/tickets/<int:ticket_id>/<action>", methods=["POST"])
 @login_required
 def act(ticket_id: int, action: str):
-    if action not in actions.HANDLERS:
+    if action not in actions.ACTIONS:
         abort(404)
     # Scope first: another department's ticket is a 404 whatever the action.
     ticket = get_ticket_or_404(ticket_id, for_update=True)
@@ -99,7 +101,7 @@ def act(ticket_id: int, action: str):
         flash(form_errors(form) or _("Nothing was sent."), "error")
         return back
     try:
-        message = actions.HANDLERS[action][1](ticket, form, current_user)
+        message = actions.ACTIONS[action].handler(ticket, form, current_user)
         db.session.commit()
     except (TicketError, TransitionError) as exc:
         db.session.rollback()
@@ -121,11 +123,13 @@ def safe_next(target: str | None, fallback: str) -> str:
 @bp.route("/tickets/bulk", methods=["POST"])
 @roles_required(Role.OPERATOR, Role.ADMIN)
 def bulk():
-    form = forms.BulkForm()
+    form = actions.bulk_form()
     back = redirect(safe_next(request.form.get("next"), url_for("triage.queue")))
     if not form.validate_on_submit():
         flash(form_errors(form) or _("Nothing was sent."), "error")
         return back
+    how = actions.ACTIONS[form.action.data].bulk
+    assert how is not None  # the form offers only bulk actions
     try:
         bulk_request = BulkRequest(
             action=form.action.data,
@@ -133,7 +137,7 @@ def bulk():
             department=actions.find_department(form.department_id.data),
             category=actions.find_category(form.category_id.data),
             priority=form.priority.data or None,
-            target=actions.find_target(form.target_id.data, current_user) if form.action.data == "merge" else None,
+            target=actions.find_target(form.target_id.data, current_user) if how.needs_target else None,
         )
         result = apply_bulk(bulk_request, current_user)
         db.session.commit()

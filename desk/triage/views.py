@@ -11,8 +11,7 @@ from ..tickets.listing import list_context
 bp = Blueprint("triage", __name__)
 
 S = TicketStatus
-QUEUE_TABS = [S.NEW.value, S.TRIAGED.value, S.IN_PROGRESS.value, S.WAITING_RESIDENT.value,
-              S.RESOLVED.value, S.CLOSED.value, S.NOT_APPEAL.value, S.SPAM.value, S.MERGED.value]
+QUEUE_TABS = S.values()  # every status, in the enum's order
 
 
 @bp.route("/queue")

@@ -41,17 +41,11 @@ from desk.errors import OUTAGE_ERRORS
 from desk.extensions import db
 from desk.ingest import ingest_many, mark_deleted, mark_restored, record_post
 from desk.models import Account, CollectorState, DeadLetter, WebhookDelivery, utcnow
+from desk.networks import spec_for
 from desk.replies.echo import match_own_reply
 from desk.text import clean_text
 
 log = logging.getLogger(__name__)
-
-NETWORK_MODULES = {
-    "telegram": "workers.collectors.telegram",
-    "vk": "workers.collectors.vk",
-    "max": "workers.collectors.max",
-    "ok": "workers.collectors.ok",
-}
 
 
 @dataclass
@@ -85,7 +79,8 @@ class ApplyCounts:
 
 
 def network_module(platform: str):
-    return importlib.import_module(NETWORK_MODULES[platform])
+    """The collector module the network's spec names (KeyError for a platform without one)."""
+    return importlib.import_module(spec_for(platform).collector)
 
 
 def get_state(account_id: int, stream: str = "main") -> CollectorState:
@@ -328,7 +323,7 @@ def process_delivery(delivery_id: int) -> ApplyCounts:
         return counts
     delivery.attempts += 1
     db.session.commit()
-    max_attempts = int(current_app.config.get("WEBHOOK_MAX_ATTEMPTS", 5))
+    max_attempts = int(current_app.config["WEBHOOK_MAX_ATTEMPTS"])
     if delivery.attempts > max_attempts:  # earlier attempts died without a word
         return _give_up(delivery, delivery.attempts - 1,
                         delivery.last_error or "the job stopped before it could finish")
@@ -447,7 +442,7 @@ def is_polling(account: Account) -> bool:
 
 def poll_interval(account: Account) -> int:
     configured = (account.settings or {}).get("poll_interval_seconds")
-    return int(configured or current_app.config.get("COLLECT_INTERVAL_SECONDS", 30))
+    return int(configured or current_app.config["COLLECT_INTERVAL_SECONDS"])
 
 
 def poll_due_accounts(now: datetime | None = None) -> list[int]:

@@ -22,11 +22,10 @@ from desk.channels.payload import as_object, first_moment, from_ms, optional_obj
 from desk.extensions import db
 from desk.models import Account
 from desk.models.replies import ReplyDelivery
+from desk.networks import credential
 from desk.text import clean_text, is_clean
 
 from .base import PollBatch
-
-POLL_LIMIT = 100
 
 #: MAX attachment type → canonical media kind (desk.channels.media); ``audio`` is what
 #: MAX calls a voice message (it carries a ``transcription``)
@@ -38,19 +37,17 @@ NOT_MEDIA = {"inline_keyboard"}
 
 def client_for(account: Account, config: Mapping[str, Any]) -> MaxClient:
     kwargs = {"timeout": config["MAX_HTTP_TIMEOUT"]} if config.get("MAX_HTTP_TIMEOUT") else {}
-    creds = account.get_credentials()
-    # ``access_token`` is what the admin form calls the bot token.
-    return MaxClient(config["MAX_API_BASE"], creds.get("bot_token") or creds.get("access_token", ""), **kwargs)
+    return MaxClient(config["MAX_API_BASE"], credential(account, "bot_token"), **kwargs)
 
 
 def fetch(account: Account, cursor: str | None, config: Mapping[str, Any]) -> PollBatch:
     """Read updates after ``cursor``. Passing the stored marker commits, on MAX's
     side, only what our database already holds; the new marker is stored with the
     batch, so a crash before the commit re-reads the same updates."""
-    limit = int(config.get("MAX_POLL_LIMIT", POLL_LIMIT))
+    limit = int(config["MAX_POLL_LIMIT"])
     with client_for(account, config) as client:
         body = client.get_updates(int(cursor) if cursor else None, limit=limit,
-                                  timeout=int(config.get("MAX_POLL_TIMEOUT", 0)))
+                                  timeout=int(config["MAX_POLL_TIMEOUT"]))
     updates = body["updates"]
     marker = body.get("marker")
     return PollBatch(updates=updates, cursor=str(marker) if marker is not None else cursor,

@@ -24,15 +24,13 @@ from desk.channels.media import compose
 from desk.channels.ok import OkClient, from_ms, parse_date
 from desk.channels.payload import as_object, optional_object, text_id
 from desk.models import Account
+from desk.networks import credential
 from desk.text import clean_text
 
 from . import ok_names
 from .base import PollBatch
 
-RECENT_TOPICS = 20  # topics listed on each refresh
 TRACKED_TOPICS = 60  # older topics stay watched for late comments until pushed out
-TOPICS_REFRESH_SECONDS = 300
-PAGE_SIZE = 100
 
 #: OK attachment / media type (comments, topics, Bot API messages; any case) → canonical
 #: media kind of desk.channels.media. The Bot API's AUDIO is a voice message (MUSIC is music).
@@ -48,12 +46,11 @@ NOT_MEDIA = {"text", "inline_keyboard"}
 def client_for(account: Account, config: Mapping[str, Any]) -> OkClient:
     creds, settings = account.get_credentials(), account.settings or {}
     kwargs = {"timeout": config["OK_HTTP_TIMEOUT"]} if config.get("OK_HTTP_TIMEOUT") else {}
-    # The import files the public application key under settings; the admin form
-    # names the secret ``application_secret_key``: accept either place and name.
+    # The application key is a public setting; a hand-made account may hold it among the secrets.
     return OkClient(config["OK_API_BASE"],
-                    application_key=creds.get("application_key") or settings.get("application_key", ""),
-                    application_secret=creds.get("application_secret") or creds.get("application_secret_key", ""),
-                    access_token=creds.get("access_token", ""), **kwargs)
+                    application_key=settings.get("application_key") or creds.get("application_key", ""),
+                    application_secret=credential(account, "application_secret", creds),
+                    access_token=credential(account, "access_token", creds), **kwargs)
 
 
 def _load_cursor(cursor: str | None) -> dict:
@@ -78,18 +75,18 @@ def fetch(account: Account, cursor: str | None, config: Mapping[str, Any]) -> Po
     updates: list[dict] = []
     more = False
     now = int(time.time() * 1000)
-    refresh_ms = int(config.get("OK_TOPICS_REFRESH_SECONDS", TOPICS_REFRESH_SECONDS)) * 1000
+    refresh_ms = int(config["OK_TOPICS_REFRESH_SECONDS"]) * 1000
     with client_for(account, config) as client:
         try:
             if state["topics_at"] is None or now - int(state["topics_at"]) >= refresh_ms:
-                topics = client.get_topics(group_id, count=int(config.get("OK_RECENT_TOPICS", RECENT_TOPICS)))
+                topics = client.get_topics(group_id, count=int(config["OK_RECENT_TOPICS"]))
                 updates += [{"kind": "topic", "group_id": group_id, "topic": t} for t in topics]
                 recent = [str(t["id"]) for t in topics]
                 older = [tid for tid in state["topics"] if tid not in recent]
                 state["topics"] = {tid: state["topics"].get(tid) for tid in (recent + older)[:TRACKED_TOPICS]}
                 state["topics_at"] = now
             for topic_id, anchor in list(state["topics"].items()):
-                page = client.get_comments(topic_id, anchor, count=int(config.get("OK_PAGE_SIZE", PAGE_SIZE)))
+                page = client.get_comments(topic_id, anchor, count=int(config["OK_PAGE_SIZE"]))
                 updates += [{"kind": "comment", "group_id": group_id, "topic_id": topic_id, "comment": c}
                             for c in page.get("comments") or []]
                 state["topics"][topic_id] = page.get("anchor") or anchor

@@ -30,6 +30,7 @@ from desk.channels.events import ChannelEvent, InboundMessage, PostSeen, Skipped
 from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
 from desk.channels.telegram import ALLOWED_UPDATES, TelegramClient, message_text
 from desk.models import Account
+from desk.networks import credential
 from desk.text import clean_text
 
 from .base import PollBatch
@@ -54,12 +55,12 @@ class Thread(NamedTuple):
 
 def client_for(account: Account, config: Mapping) -> TelegramClient:
     """A cached client per (API base, token): one connection pool per bot."""
-    token = account.get_credentials().get("bot_token") or ""
+    token = credential(account, "bot_token")
     key = (config["TELEGRAM_API_BASE"], token)
     client = _clients.get(key)
     if client is None:
         client = TelegramClient(token, config["TELEGRAM_API_BASE"],
-                                timeout=float(config.get("TELEGRAM_HTTP_TIMEOUT", 30)))
+                                timeout=float(config["TELEGRAM_HTTP_TIMEOUT"]))
         _clients[key] = client
     return client
 
@@ -69,7 +70,7 @@ def fetch(account: Account, cursor: str | None, config: Mapping) -> PollBatch:
     updates are confirmed to Telegram only by the call after their batch committed."""
     offset = int(cursor) if cursor else None
     updates = client_for(account, config).get_updates(
-        offset, limit=PAGE, timeout=int(config.get("TELEGRAM_LONG_POLL_SECONDS", 0)),
+        offset, limit=PAGE, timeout=int(config["TELEGRAM_LONG_POLL_SECONDS"]),
         allowed_updates=ALLOWED_UPDATES)
     if not isinstance(updates, list):
         raise MalformedResponse("getUpdates result is not a list")
@@ -137,7 +138,7 @@ def _bot_id(account: Account) -> str | None:
     if key not in _bot_ids:
         if len(_bot_ids) > 1000:
             _bot_ids.clear()
-        token = account.get_credentials().get("bot_token") or ""
+        token = credential(account, "bot_token")
         _bot_ids[key] = token.split(":", 1)[0] or None
     return _bot_ids[key]
 

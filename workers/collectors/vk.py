@@ -34,8 +34,9 @@ from desk.channels.errors import ChannelError, MalformedResponse, PermanentError
 from desk.channels.events import ChannelEvent, CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
 from desk.channels.http import with_retries
 from desk.channels.payload import from_seconds, int_id, loose_int_id, optional_int_id
-from desk.channels.vk import GROUP_RPS, PLACES, USER_RPS, Place, VKClient, item_text
+from desk.channels.vk import PLACES, Place, VKClient, item_text
 from desk.models import Account, utcnow
+from desk.networks import credential
 from desk.queue import get_redis
 
 from .base import PollBatch
@@ -64,13 +65,13 @@ def group_id_of(account: Account) -> int:
 
 def client_for(account: Account, config: Mapping, kind: str = "group") -> VKClient:
     """A cached client per (API base, token); ``kind`` is ``group`` or ``service``."""
-    token = account.get_credentials().get(f"{kind}_token") or ""
+    token = credential(account, f"{kind}_token")
     if not token:
         raise PermanentError(f"the VK account has no {kind}_token")
     key = (config["VK_API_BASE"], token)
     client = _clients.get(key)
     if client is None:
-        rps = float(config.get("VK_GROUP_RPS", GROUP_RPS) if kind == "group" else config.get("VK_USER_RPS", USER_RPS))
+        rps = float(config["VK_GROUP_RPS"] if kind == "group" else config["VK_USER_RPS"])
         client = _clients[key] = VKClient(config["VK_API_BASE"], token, rps=rps)
     return client
 
@@ -78,8 +79,8 @@ def client_for(account: Account, config: Mapping, kind: str = "group") -> VKClie
 def retrying(call: Callable[[], T], config: Mapping | None = None) -> T:
     """Run one API call with the desk's backoff (errors 6/9/10, 5xx, truncated bodies)."""
     config = config if config is not None else current_app.config
-    return with_retries(call, attempts=int(config.get("VK_RETRY_ATTEMPTS", 5)),
-                        base_delay=float(config.get("VK_RETRY_BASE_DELAY", 0.5)))
+    return with_retries(call, attempts=int(config["VK_RETRY_ATTEMPTS"]),
+                        base_delay=float(config["VK_RETRY_BASE_DELAY"]))
 
 
 # --- Bots Long Poll ---------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def fetch(account: Account, cursor: str | None, config: Mapping) -> PollBatch:
     group_id = group_id_of(account)
     api = client_for(account, config, "group")
     state: dict[str, Any] = json.loads(cursor) if cursor else {}
-    wait = int(config.get("VK_LONG_POLL_WAIT", 25))
+    wait = int(config["VK_LONG_POLL_WAIT"])
     for _ in range(LONG_POLL_ROUNDS):
         if not state.get("key") or not state.get("server"):
             server = api.get_long_poll_server(group_id)
@@ -152,7 +153,7 @@ def prepare(account: Account, updates: list[dict]) -> None:
     except (ChannelError, KeyError, TypeError, ValueError) as exc:
         log.warning("VK names for account %s not resolved: %s", account.id, exc)
         return
-    ttl = int(current_app.config.get("VK_NAME_TTL", 7 * 24 * 3600))
+    ttl = int(current_app.config["VK_NAME_TTL"])
     with get_redis().pipeline() as pipe:
         for author_id, name in names.items():
             pipe.set(NAME_KEY.format(author_id), name, ex=ttl)
@@ -169,8 +170,7 @@ def _cached_names(ids) -> list[str | None]:
 
 def _resolve(account: Account, ids: list[int]) -> dict[int, str]:
     config = current_app.config
-    creds = account.get_credentials()
-    api = client_for(account, config, "group" if creds.get("group_token") else "service")
+    api = client_for(account, config, "group" if credential(account, "group_token") else "service")
     names: dict[int, str] = {}
     users = sorted(i for i in ids if i > 0)
     for start in range(0, len(users), USERS_PER_CALL):

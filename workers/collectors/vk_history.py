@@ -174,7 +174,7 @@ def collect_mentions(account_id: int) -> ApplyCounts:
     state = get_state(account.id, MENTIONS_STREAM)
     cursor: dict[str, Any] = json.loads(state.cursor) if state.cursor else {}
     now = utcnow()
-    lookback = timedelta(hours=float(config.get("VK_MENTIONS_LOOKBACK_HOURS", 24)))
+    lookback = timedelta(hours=float(config["VK_MENTIONS_LOOKBACK_HOURS"]))
     start_time = int(cursor.get("start_time") or (now - lookback).timestamp())
     try:
         found = _search(account, keywords, start_time, config)
