@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from .extensions import db
 from .links import http_url
 from .models import Account, Department, Direction
 from .networks import SPECS, spec_for
+from .refusals import DeskError, Message, render
 
 NETWORKS = tuple(SPECS)
 TOP_FIELDS = {"platform", "name", "direction", "department", "link", "is_active"}
@@ -30,10 +33,14 @@ TELEGRAM_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class RowError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+class RowError(DeskError):
+    """A row that cannot be imported; ``field`` names the column at fault."""
+
+    def __init__(self, field: str, message: Message):
+        super().__init__(message, field=field)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {render(self.message)}"
 
 
 @dataclass
@@ -116,7 +123,7 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
 
 def _as_int(value: Any, field: str) -> int:
     if isinstance(value, bool):
-        raise RowError(field, "must be a whole number")
+        raise RowError(field, _l("must be a whole number"))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -124,7 +131,7 @@ def _as_int(value: Any, field: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise RowError(field, "must be a whole number") from None
+        raise RowError(field, _l("must be a whole number")) from None
 
 
 def _as_list(value: Any, field: str) -> list[str]:
@@ -135,7 +142,7 @@ def _as_list(value: Any, field: str) -> list[str]:
         try:
             return _as_list(json.loads(text), field)
         except ValueError:
-            raise RowError(field, "is not a valid JSON list") from None
+            raise RowError(field, _l("is not a valid JSON list")) from None
     return [part.strip() for part in re.split(r"[;,]", text) if part.strip()]
 
 
@@ -144,7 +151,7 @@ def _network_fields(platform: str, section: Any) -> tuple[dict, dict]:
     if section is None:
         return {}, {}
     if not isinstance(section, dict):
-        raise RowError(platform, "must be an object of the network's fields")
+        raise RowError(platform, _l("must be an object of the network's fields"))
     spec = spec_for(platform)
     declared = {f.key for f in spec.credentials}
     settings: dict[str, Any] = {}
@@ -168,9 +175,9 @@ def _network_fields(platform: str, section: Any) -> tuple[dict, dict]:
         (credentials if key in declared or is_secret(key) else settings)[key] = value
     if platform == "telegram":
         if "bot_token" in credentials and not TELEGRAM_TOKEN_RE.match(str(credentials["bot_token"])):
-            raise RowError("telegram.bot_token", "is not a bot token (expected <digits>:<secret>)")
+            raise RowError("telegram.bot_token", _l("is not a bot token (expected <digits>:<secret>)"))
         if "webhook_secret" in credentials and not WEBHOOK_SECRET_RE.match(str(credentials["webhook_secret"])):
-            raise RowError("telegram.webhook_secret", "may hold only A-Z, a-z, 0-9, _ and - (1 to 256)")
+            raise RowError("telegram.webhook_secret", _l("may hold only A-Z, a-z, 0-9, _ and - (1 to 256)"))
         if "username" in settings:
             settings["username"] = str(settings["username"]).lstrip("@")
             settings.setdefault("channel_username", settings["username"])
@@ -182,34 +189,34 @@ def _department(name: Any) -> Department | None:
         return None
     dept = db.session.scalars(db.select(Department).where(Department.name == str(name).strip())).first()
     if dept is None:
-        raise RowError("department", f"no department named '{str(name).strip()}'")
+        raise RowError("department", _l("no department named '%(name)s'", name=str(name).strip()))
     return dept
 
 
 def import_row(row: dict) -> tuple[str, Account]:
     """Create or update one account from a nested row; raises :class:`RowError`."""
     if "__invalid__" in row:
-        raise RowError("row", "must be an object")
+        raise RowError("row", _l("must be an object"))
     platform = str(row.get("platform") or "").strip().lower()
     if platform not in NETWORKS:
-        raise RowError("platform", f"must be one of {', '.join(NETWORKS)}")
+        raise RowError("platform", _l("must be one of %(values)s", values=", ".join(NETWORKS)))
     name = str(row.get("name") or "").strip()
     if not name or len(name) > 300:
-        raise RowError("name", "is required (up to 300 characters)")
+        raise RowError("name", _l("is required (up to 300 characters)"))
     direction = str(row.get("direction") or "").strip()
     if direction not in Direction.values():
-        raise RowError("direction", f"must be one of {', '.join(Direction.values())}")
+        raise RowError("direction", _l("must be one of %(values)s", values=", ".join(Direction.values())))
     for key, value in row.items():
         if key not in TOP_FIELDS and key != platform and key in NETWORKS and value:
-            raise RowError(f"{key}.*", f"does not apply to a {platform} account")
+            raise RowError(f"{key}.*", _l("does not apply to a %(network)s account", network=platform))
         if key not in TOP_FIELDS and key not in NETWORKS:
-            raise RowError(key, "unknown column")
+            raise RowError(key, _l("unknown column"))
     department = _department(row.get("department"))
     link = None
     if not _empty(row.get("link")):
         link = http_url(str(row["link"]))
         if link is None:
-            raise RowError("link", "must be an http:// or https:// address")
+            raise RowError("link", _l("must be an http:// or https:// address"))
     settings, credentials = _network_fields(platform, row.get(platform))
     account = db.session.scalars(db.select(Account).where(Account.platform == platform,
                                                           Account.name == name)).first()
@@ -217,7 +224,7 @@ def import_row(row: dict) -> tuple[str, Account]:
     if account is None:
         missing = [k for k in spec_for(platform).required_on_import if k not in settings and k not in credentials]
         if missing:
-            raise RowError(f"{platform}.{missing[0]}", "is required for a new account")
+            raise RowError(f"{platform}.{missing[0]}", _l("is required for a new account"))
         account = Account(platform=platform, name=name, settings={})
         db.session.add(account)
         status = "created"
@@ -247,5 +254,5 @@ def import_rows(rows: Iterable[tuple[int, dict]]) -> list[RowResult]:
             status, account = import_row(row)
             results.append(RowResult(number, status, account.platform, account.name))
         except RowError as exc:
-            results.append(RowResult(number, "error", field=exc.field, message=exc.message))
+            results.append(RowResult(number, "error", field=exc.field or "", message=render(exc.message)))
     return results

@@ -21,6 +21,5 @@ def init_db_events(app: Flask) -> None:
 
     with app.app_context():
         engine: Engine = db.engine
-        if engine.dialect.name == "sqlite" and not getattr(engine, "_desk_pragmas", False):
+        if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):
             event.listen(engine, "connect", _sqlite_pragmas)
-            engine._desk_pragmas = True

@@ -30,14 +30,11 @@ from .models import (
     TicketStatus,
     utcnow,
 )
+from .sla.services import set_opening_deadlines
 from .text import clean_text
 from .tickets.services import merge_root
 from .tickets.workflow import change_status, record_event, signals
 
-#: sent as ``tickets_opening.send(rows)`` just before new tickets are inserted, ``rows``
-#: being their column values (dicts); a listener may set columns (the SLA sets the
-#: deadlines) so that the INSERT carries them and no UPDATE follows
-tickets_opening = signals.signal("tickets-opening")
 #: sent as ``ticket_opened.send(ticket)`` after ingest stored a new ticket
 ticket_opened = signals.signal("ticket-opened")
 #: sent as ``resident_wrote.send(ticket, message=...)`` for every new inbound message
@@ -213,7 +210,7 @@ def _apply_edit(message: Message, incoming: InboundMessage, text: str) -> Ingest
 
 def _ticket_values(account: Account, incoming: InboundMessage, text: str, post_id: int | None,
                    thread_ref: str | None, author_id: str | None, author_name: str, sent_at: datetime) -> dict:
-    """Column values of a new ticket (before the ``tickets_opening`` listeners add theirs)."""
+    """Column values of a new ticket (before the SLA adds its deadlines)."""
     now = utcnow()
     return {
         "status": TicketStatus.NEW.value,
@@ -234,7 +231,7 @@ def _new_ticket(account: Account, incoming: InboundMessage, text: str, post: Pos
                 author_id: str | None, author_name: str, sent_at: datetime) -> Ticket:
     values = _ticket_values(account, incoming, text, post.id if post else None, thread_ref, author_id,
                             author_name, sent_at)
-    tickets_opening.send([values])
+    set_opening_deadlines([values])  # in the INSERT: no UPDATE follows
     ticket = Ticket(**values, message_count=0)
     db.session.add(ticket)
     return ticket
@@ -450,7 +447,7 @@ def _insert_opened(pending: list[tuple[int, dict, dict]], results: list) -> None
     db.session.flush()  # the ORM's pending rows go first (posts, slow-path tickets)
     tickets, messages = Ticket.__table__, Message.__table__
     ticket_rows = [ticket for _, ticket, _ in pending]
-    tickets_opening.send(ticket_rows)
+    set_opening_deadlines(ticket_rows)  # the whole batch in one pass, carried by the INSERT
     # (account, thread, author) is unique among the pending tickets: a second comment of
     # that author in that thread took the slow path (it joins the first one's ticket).
     ticket_ids = _insert_rows(tickets, ticket_rows, ("account_id", "thread_ref", "author_external_id"))

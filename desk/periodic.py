@@ -15,18 +15,20 @@ import time
 from redis import Redis
 from rq import Queue
 
+from . import jobs
+
 log = logging.getLogger(__name__)
 
-# (dotted job name, interval in seconds). Others append their periodic jobs here.
+# (job name, interval in seconds); the names are declared in desk.jobs.
 PERIODIC_JOBS: list[tuple[str, int]] = [
-    ("workers.sla.escalate", 300),
-    ("workers.collectors.base.poll_due_accounts", 30),  # each account per COLLECT_INTERVAL_SECONDS
-    ("workers.collectors.base.sweep_pending_deliveries", 60),
-    ("workers.replies.sweep", 60),  # re-enqueue replies whose job was lost
-    ("workers.collectors.vk.collect_all_mentions", 600),  # VK newsfeed.search per account
-    ("workers.stats.snapshot_subscribers", 10800),  # accounts still missing today's count
-    ("workers.crosspost.sweep", 60),  # announcements whose posting job was lost
-    ("workers.reports.send_weekly_digest_when_due", 3600),  # Monday 08:00 city time, once a week
+    (jobs.ESCALATE, 300),
+    (jobs.POLL_DUE_ACCOUNTS, 30),  # each account per COLLECT_INTERVAL_SECONDS
+    (jobs.SWEEP_WEBHOOK_DELIVERIES, 60),
+    (jobs.SWEEP_REPLIES, 60),  # re-enqueue replies whose job was lost
+    (jobs.COLLECT_ALL_MENTIONS, 600),  # VK newsfeed.search per account
+    (jobs.SNAPSHOT_SUBSCRIBERS, 10800),  # accounts still missing today's count
+    (jobs.SWEEP_ANNOUNCEMENTS, 60),  # announcements whose posting job was lost
+    (jobs.WEEKLY_DIGEST, 3600),  # Monday 08:00 city time, once a week
 ]
 TICK_SECONDS = 20
 

@@ -82,9 +82,10 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def enqueue(dotted: str, *args, queue: str = "default", **kwargs):
-    """Enqueue a worker function by its dotted name (``desk`` never imports ``workers``).
+    """Enqueue a worker function by its dotted name (a constant of :mod:`desk.jobs`) now.
 
-    Call it only after the transaction that the job depends on has committed: jobs
-    receive ids and load fresh rows.
+    Jobs receive ids and load fresh rows, so code that owns a transaction queues its
+    jobs with :func:`desk.jobs.enqueue_after_commit` instead; this is for jobs enqueued
+    outside one (periodic sweeps, after a job's own commit).
     """
     return get_queue(queue).enqueue(dotted, *args, **kwargs)

@@ -15,7 +15,9 @@ def init_security(app: Flask) -> None:
     if hops > 0:
         # Only the proxy's own headers: the client's address and scheme, never the Host
         # (absolute links come from DESK_PUBLIC_URL).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+        # Wrapping wsgi_app is Flask's documented way to add middleware; typeshed sees a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     @app.after_request
     def set_headers(response):

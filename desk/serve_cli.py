@@ -73,7 +73,8 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     from .demo.commands import DEFAULT_TICKETS, load_demo, print_logins
     from .queue import get_redis, stop_embedded_redis
 
-    app = current_app._get_current_object()
+    # current_app is typed as Flask but is a werkzeug LocalProxy; the server keeps the real app.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     host, port = app.config["DESK_HOST"], int(app.config["DESK_PORT"])
     click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
     if demo:

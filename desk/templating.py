@@ -75,7 +75,8 @@ def install_cached_gettext(app: Flask) -> None:
                 memo[key] = text
         return text
 
-    app.jinja_env.install_gettext_callables(
+    # jinja2.ext.i18n (Flask-Babel enables it) adds this method to the environment at runtime.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=cached_gettext,
         ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
         newstyle=True,

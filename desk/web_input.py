@@ -154,7 +154,7 @@ class DeskRequest(Request):
     def max_content_length(self) -> int | None:
         if self._max_content_length is None and current_app and self.path.startswith(WEBHOOK_PREFIX):
             return current_app.config["WEBHOOK_MAX_BYTES"]
-        return Request.max_content_length.fget(self)
+        return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:

@@ -19,6 +19,12 @@ from .periodic import Ticker
 from .queue import get_redis
 
 
+def _bound(app: Flask | None) -> Flask:
+    if app is None:
+        raise RuntimeError("set the worker class's app before it runs jobs")
+    return app
+
+
 class AppWorker(Worker):
     """Runs every job inside the Flask app context (jobs use the app's db and config)."""
 
@@ -26,7 +32,7 @@ class AppWorker(Worker):
 
     def perform_job(self, job, queue, *args, **kwargs):
         # RQ 3 passes an ``execution`` too; without it every work horse exits with 1.
-        with self.app.app_context():
+        with _bound(self.app).app_context():
             return super().perform_job(job, queue, *args, **kwargs)
 
 
@@ -36,7 +42,7 @@ class AppSimpleWorker(SimpleWorker):
     app: Flask | None = None
 
     def perform_job(self, job, queue, *args, **kwargs):
-        with self.app.app_context():
+        with _bound(self.app).app_context():
             return super().perform_job(job, queue, *args, **kwargs)
 
 
@@ -48,7 +54,8 @@ class AppSimpleWorker(SimpleWorker):
 @with_appcontext
 def worker_command(burst: bool, queues: str, no_fork: bool, no_periodic: bool) -> None:
     """Run an RQ worker for the desk's queues."""
-    app = current_app._get_current_object()
+    # current_app is typed as Flask but is a werkzeug LocalProxy; the worker keeps the real app.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     conn = get_redis()
     configure_mappers()  # once here, not in every forked work horse
     worker_class = AppSimpleWorker if no_fork else AppWorker

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
+from desk import ingest as ingest_module
 from desk.extensions import db
-from desk.ingest import ingest, ingest_batch, ingest_many, record_post, ticket_opened, tickets_opening
+from desk.ingest import ingest, ingest_batch, ingest_many, record_post, ticket_opened
 from desk.models import Message, MessageRevision, Post, Ticket, TicketEvent, TicketStatus
 from desk.sla.services import compute_deadlines
 from desk.sla.store import get_calendar
@@ -136,7 +137,7 @@ def test_ticket_opened_listeners_get_stored_tickets_on_the_batch_path(make):
     assert seen == [(r.ticket_id, f"l{i}") for i, r in enumerate(results)]
 
 
-def test_batch_retries_when_another_worker_inserts_a_comment_after_the_lookup(make, app):
+def test_batch_retries_when_another_worker_inserts_a_comment_after_the_lookup(make, app, monkeypatch):
     acc = make.account()
     msgs = [make.inbound(acc, f"comment {i}", external_id=f"r{i}", author_id=str(i), thread_ref=None)
             for i in range(5)]
@@ -146,9 +147,13 @@ def test_batch_retries_when_another_worker_inserts_a_comment_after_the_lookup(ma
     db.session.commit()
     raced = []
 
-    def other_worker(rows, **_):
-        # Runs after ingest_many looked the batch up and before it inserts: another
-        # worker commits r3 on its own connection right then (once).
+    set_deadlines = ingest_module.set_opening_deadlines
+
+    def other_worker(rows):
+        # Runs after ingest_many looked the batch up and before it inserts (when the new
+        # tickets get their deadlines): another worker commits r3 on its own connection
+        # right then (once).
+        set_deadlines(rows)
         if raced:
             return
         raced.append(True)
@@ -156,8 +161,8 @@ def test_batch_retries_when_another_worker_inserts_a_comment_after_the_lookup(ma
             conn.execute(Message.__table__.insert(), {"account_id": acc.id, "external_id": "r3", "platform": "telegram",
                                                       "direction": "inbound", "text": "comment 3"})
 
-    with tickets_opening.connected_to(other_worker):
-        results = ingest_batch(msgs)
+    monkeypatch.setattr(ingest_module, "set_opening_deadlines", other_worker)
+    results = ingest_batch(msgs)
     assert [r.outcome for r in results] == ["created", "created", "created", "duplicate", "created"]
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) == 5
     assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 4

@@ -74,9 +74,10 @@ def test_a_spec_names_one_vocabulary_of_account_fields(spec: NetworkSpec):
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS)
 def test_what_a_spec_names_exists(app, spec: NetworkSpec):
-    collector = importlib.import_module(spec.collector)
-    assert spec.collector.startswith("workers.collectors.") and callable(collector.normalize)
-    assert resolve(spec.normaliser) is collector.normalize
+    assert spec.collector.startswith("workers.collectors.") and importlib.import_module(spec.collector)
+    # Normalisation lives in desk, with the network's payload helpers (and its echo parser).
+    assert spec.normaliser == f"desk.channels.{spec.key}_events.normalize" and callable(spec.load("normaliser"))
+    assert spec.echo is None or spec.echo.startswith(f"desk.channels.{spec.key}_events.")
     for name in BEHAVIOUR:
         dotted = getattr(spec, name)
         if dotted is not None:
@@ -87,7 +88,7 @@ def test_what_a_spec_names_exists(app, spec: NetworkSpec):
         assert spec.counter.startswith("workers.stats.")
     # desk never imports workers: what lives there is named, not imported.
     assert not any(getattr(spec, name, "") and getattr(spec, name).startswith("workers.")
-                   for name in ("webhook", "sender", "rate_windows", "echo", "publisher"))
+                   for name in ("webhook", "normaliser", "sender", "rate_windows", "echo", "publisher"))
 
 
 def test_labels_and_api_settings_cover_every_platform(app, tmp_path):

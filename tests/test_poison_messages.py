@@ -9,11 +9,12 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from desk.channels import telegram_events
 from desk.extensions import db
 from desk.models import CollectorState, DeadLetter, Role, WebhookDelivery
+from desk.networks import SPECS
 from tests.collect_helpers import drain_queue
 from workers.collectors import base
-from workers.collectors import telegram as telegram_collector
 from workers.collectors.base import poll_account, process_delivery
 
 from .telegram_support import Message, Ticket, count, fake_tg, telegram_account, tg_bot  # noqa: F401
@@ -22,18 +23,18 @@ SECRET = "s3cret_-Token"
 POISON = "ЯД"
 
 
+def poisoned_normalize(account, update):
+    events = telegram_events.normalize(account, update)
+    return [replace(e, sent_at="not a date") if POISON in (getattr(e, "text", "") or "") else e
+            for e in events]
+
+
 @pytest.fixture
 def poisoned(monkeypatch):
     """Make every message whose text contains POISON impossible to store (its sent_at is
     not a date): a stand-in for any bug that a message's content can trigger in ingest."""
-    real = telegram_collector.normalize
-
-    def normalize(account, update):
-        events = real(account, update)
-        return [replace(e, sent_at="not a date") if POISON in (getattr(e, "text", "") or "") else e
-                for e in events]
-
-    monkeypatch.setattr(telegram_collector, "normalize", normalize)
+    spec = replace(SPECS["telegram"], normaliser=f"{__name__}.poisoned_normalize")
+    monkeypatch.setitem(SPECS, "telegram", spec)
 
 
 @pytest.fixture

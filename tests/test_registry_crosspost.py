@@ -108,7 +108,7 @@ def test_text_over_a_networks_limit_is_refused_before_anything_is_stored(make, l
     client = login_as(make.user("manager"))
     long_text = "Ж" * 4050  # over MAX's 4000, under Telegram's 4096
     page = compose(client, text=long_text).get_data(as_text=True)
-    assert 'data-test="text-error"' in page and "max: at most 4000" in page
+    assert 'data-test="text-error"' in page and "max: не больше 4000" in page
     assert db.session.scalar(db.select(db.func.count()).select_from(Announcement)) == 0
     assert compose(client, text=long_text, networks=["telegram"]).status_code == 302
     assert drain() == ["sent"]

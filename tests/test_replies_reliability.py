@@ -20,7 +20,6 @@ from desk.replies import services
 from desk.replies.jobs import enqueue_deliveries
 from desk.replies.ratelimit import PREFIX, RateLimiter, Window
 from workers.collectors.base import poll_account
-from workers.collectors.vk import normalize  # noqa: F401  (the VK collector the echo rides on)
 from workers.replies import LEASE_KEY, sweep
 
 from .conftest import TEST_SECRET

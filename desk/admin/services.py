@@ -15,15 +15,14 @@ from ..auth.sessions import end_all_sessions
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Direction, Role, User, utcnow
 from ..networks import SPECS, spec_for
+from ..refusals import DeskError, Message
 
 
-class AdminError(ValueError):
+class AdminError(DeskError):
     """A rule of the registry is broken; ``field`` is the form field to blame."""
 
-    def __init__(self, field: str, message) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: Message) -> None:
+        super().__init__(message, field=field)
 
 
 # --- people -------------------------------------------------------------------------

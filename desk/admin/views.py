@@ -12,6 +12,7 @@ from ..auth.sessions import session_rows
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Role, User, utcnow
 from ..networks import SPECS, spec_for
+from ..refusals import flash_refusal
 from . import services
 from .forms import (
     NONE,
@@ -55,11 +56,11 @@ def _apply(form, operation, *args, **kwargs):
         return operation(*args, **kwargs)
     except services.AdminError as exc:
         db.session.rollback()
-        field = getattr(form, exc.field, None)
+        field = getattr(form, exc.field or "", None)
         if field is not None:
-            field.errors = list(field.errors) + [str(exc.message)]
+            field.errors = list(field.errors) + [str(exc)]
         else:
-            flash(str(exc.message), "error")
+            flash_refusal(exc)
         return None
 
 
@@ -161,7 +162,7 @@ def user_active(user_id: int):
     try:
         services.set_user_active(user, active, current_user)
     except services.AdminError as exc:
-        flash(str(exc.message), "error")
+        flash_refusal(exc)
         return redirect(url_for("admin.users"))
     db.session.commit()
     flash(_("User %(email)s activated.", email=user.email) if active

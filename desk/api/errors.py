@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from werkzeug.exceptions import HTTPException
 
+from ..refusals import DeskError
+
 
 class ApiError(Exception):
     """An error answered as JSON with ``status``; ``fields`` names the culprits."""
@@ -52,6 +54,15 @@ def http_error_response(exc: HTTPException):
     return response
 
 
+def refusal_response(exc: DeskError):
+    """A service's refusal in the API's shape: its code, status and fields, its message
+    in the caller's language. The rollback undoes what the operation flushed."""
+    from ..extensions import db
+
+    db.session.rollback()
+    return error_response(exc.status, exc.code, str(exc), exc.field_messages())
+
+
 def server_error_response():
     return error_response(500, "server_error", "the server failed; it is logged")
 
@@ -61,4 +72,5 @@ def register_error_handlers(bp: Blueprint) -> None:
     def api_error(exc: ApiError):
         return error_response(exc.status, exc.error, exc.message, exc.fields)
 
+    bp.register_error_handler(DeskError, refusal_response)
     bp.register_error_handler(HTTPException, http_error_response)

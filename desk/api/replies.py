@@ -7,11 +7,9 @@ from flask import jsonify
 from ..auth.scope import get_ticket_or_404
 from ..extensions import db
 from ..links import http_url
-from ..models import TicketStatus
 from ..replies import services
-from ..replies.jobs import enqueue_deliveries
+from ..replies.jobs import enqueue_deliveries_after_commit
 from .auth import api_user, require_role, token_required
-from .errors import ApiError
 from .serializers import iso
 from .specs import REPLY_BODY
 from .validation import read_json_body
@@ -45,15 +43,11 @@ def create_reply(ticket_id: int):
     ticket = get_ticket_or_404(ticket_id, user, for_update=True)
     require_role(user, *services.WRITERS)
     body = read_json_body(REPLY_BODY)
-    if not TicketStatus(ticket.status).replyable:
-        raise ApiError(409, "conflict", f"no public answer can be written on a ticket in status {ticket.status}")
-    try:
-        reply = services.compose(ticket, user, body["text"])
-    except services.ReplyError as exc:
-        db.session.rollback()
-        raise ApiError(422, "validation_failed", str(exc), {"text": str(exc)}) from None
+    # A refusal (a status that takes no answer: 409; a text too long: 422) is a ReplyError,
+    # answered by the API's DeskError handler.
+    reply = services.compose(ticket, user, body["text"])
+    enqueue_deliveries_after_commit(services.to_enqueue(reply))
     db.session.commit()
-    enqueue_deliveries(services.to_enqueue(reply))
     response = jsonify(reply_json(reply))
     response.status_code = 201
     return response

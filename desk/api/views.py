@@ -12,7 +12,7 @@ from ..auth.scope import get_ticket_or_404
 from ..extensions import db
 from ..models import Category, Department, Role, TicketStatus
 from ..tickets import services
-from ..tickets.workflow import TransitionError, change_status
+from ..tickets.workflow import change_status
 from . import serializers
 from .auth import api_user, require_role, token_required
 from .errors import ApiError, register_error_handlers, unprocessable
@@ -70,10 +70,7 @@ def route(ticket_id: int):
     department = _active(Department, body["department"], "department") if "department" in body else None
     category = _active(Category, body["category"], "category") if "category" in body else None
     priority = body.get("priority")
-    try:
-        services.route(ticket, user, department=department, category=category, priority=priority)
-    except services.TicketError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
+    services.route(ticket, user, department=department, category=category, priority=priority)
     db.session.commit()
     return jsonify(serializers.ticket_detail(ticket))
 
@@ -88,10 +85,7 @@ def status(ticket_id: int):
     new = TicketStatus(body["status"])
     reason = (body.get("reason") or "").strip() or None
     check_status_change(user, ticket, new, reason)
-    try:
-        change_status(ticket, new, user, reason=reason)
-    except TransitionError as exc:
-        raise ApiError(409, "transition_not_allowed", str(exc)) from None
+    change_status(ticket, new, user, reason=reason)
     db.session.commit()
     return jsonify(serializers.ticket_detail(ticket))
 

@@ -33,9 +33,9 @@ def create_user(email: str, password: str, role: str, department: str | None, na
     if password_problem(password):
         raise click.UsageError(f"the password must have at least {MIN_PASSWORD} characters")
     email = email.strip().lower()
-    user = db.session.scalars(db.select(User).where(User.email == email)).first()
+    user: User | None = db.session.scalars(db.select(User).where(User.email == email)).first()
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email)
         db.session.add(user)
     user.name = name or user.name or email.split("@")[0]

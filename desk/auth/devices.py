@@ -21,7 +21,7 @@ _SALT = "desk.device-cookie"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_SALT)
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def _lifetime_seconds() -> int:

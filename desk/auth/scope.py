@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import Role, Ticket, User
 
 STAFF_WITH_ALL_TICKETS = {Role.ADMIN.value, Role.OPERATOR.value, Role.MANAGER.value}
@@ -68,7 +68,7 @@ def restrict_blueprint(bp, *roles: Role) -> None:
     @bp.before_request
     def _check_role():
         if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
+            return login_manager.unauthorized()
         if current_user.role not in allowed:
             abort(403)
         return None

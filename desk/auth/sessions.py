@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app, request
+from sqlalchemy import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
@@ -97,7 +99,7 @@ def end_user_session(user: User, session_id: int) -> bool:
     """End one of ``user``'s own sessions; False when it is not theirs (or gone)."""
     result = db.session.execute(db.delete(UserSession).where(
         UserSession.id == session_id, UserSession.user_id == user.id))
-    return result.rowcount > 0
+    return cast(CursorResult[Any], result).rowcount > 0
 
 
 def end_all_sessions(user: User, *, keep: int | None = None) -> int:
@@ -106,7 +108,7 @@ def end_all_sessions(user: User, *, keep: int | None = None) -> int:
     query = db.delete(UserSession).where(UserSession.user_id == user.id)
     if keep is not None:
         query = query.where(UserSession.id != keep)
-    return db.session.execute(query).rowcount
+    return cast(CursorResult[Any], db.session.execute(query)).rowcount
 
 
 def active_sessions(user: User) -> list[UserSession]:

@@ -2,7 +2,9 @@
 
 A collector turns each into a call of :mod:`desk.ingest`: an :class:`InboundMessage`
 (re-exported here) becomes a ticket message, a :class:`PostSeen` a Post, a
-:class:`CommentDeleted` / :class:`CommentRestored` marks a message.
+:class:`CommentDeleted` / :class:`CommentRestored` marks a message. An
+:class:`OwnMessage` is the city's own message read back from an update
+(:mod:`desk.replies.echo` settles its outbox row).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from datetime import datetime
 
 from ..ingest import InboundMessage
 
-__all__ = ["InboundMessage", "PostSeen", "CommentDeleted", "CommentRestored", "Skipped", "ChannelEvent"]
+__all__ = ["InboundMessage", "PostSeen", "CommentDeleted", "CommentRestored", "Skipped", "ChannelEvent", "OwnMessage"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,19 @@ class Skipped:
 
 
 ChannelEvent = InboundMessage | PostSeen | CommentDeleted | CommentRestored | Skipped
+
+
+@dataclass(frozen=True)
+class OwnMessage:
+    """The city's own message in an update (a spec's ``echo`` parser finds it)."""
+
+    external_id: str
+    target_external_id: str | None
+    thread_ref: str | None
+    text: str
+    sent_at: datetime
+    # No sender on the update (MAX may omit it): ours only if an outbox row matches it.
+    anonymous: bool = False
+    # Replies to nothing (a VK board has no replies): a row still posting is found by its
+    # thread and text, when it is the only one that could be it.
+    by_thread: bool = False

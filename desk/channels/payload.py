@@ -17,6 +17,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from ..models.types import utcnow
+
 # --- integer ids and Unix seconds (Telegram, VK) ---------------------------------------------
 
 _NUMERIC = re.compile(r"-?\d{1,19}")
@@ -59,6 +61,11 @@ def from_seconds(value: Any, name: str = "date") -> datetime | None:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"{name} is not a time: {seconds}") from None
+
+
+def seconds_or_now(value: Any) -> datetime:
+    """A Unix timestamp read leniently (the echo parsers: missing or 0 is now)."""
+    return datetime.fromtimestamp(int(value), UTC) if value else utcnow()
 
 
 # --- text ids and milliseconds (MAX, OK) ------------------------------------------------------

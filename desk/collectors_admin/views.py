@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import jobs
 from ..auth.scope import restrict_blueprint
 from ..extensions import db
 from ..models import Account, DeadLetter, Role
-from ..queue import enqueue
 from . import services
 from .forms import ActionForm
 
@@ -44,7 +44,8 @@ def replay(letter_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     letter = _pending_letter_or_404(letter_id)
-    enqueue("workers.collectors.base.replay_dead_letter", letter.id)
+    jobs.enqueue_after_commit(jobs.REPLAY_DEAD_LETTER, letter.id)
+    db.session.commit()  # nothing written: ends the read and sends the job
     flash(_("Replay of dead letter %(id)s is queued; the list updates when the worker has run it.",
             id=letter.id), "success")
     return redirect(url_for("collectors.index"))

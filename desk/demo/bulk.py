@@ -8,8 +8,9 @@ PostgreSQL sequences are moved past them at the end.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..extensions import db
 from ..models import Account, Category, Message, Ticket, TicketStatus, utcnow
@@ -38,7 +39,7 @@ def _texts(rng: random.Random, n: int = 400) -> list[str]:
     return pool
 
 
-def _rows(start_id: int, count: int, accounts: list[Account], categories: list[Category],
+def _rows(start_id: int, count: int, accounts: Sequence[Account], categories: Sequence[Category],
           rng: random.Random, now: datetime) -> Iterator[tuple[dict, dict]]:
     statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
     texts = _texts(rng)
@@ -103,7 +104,7 @@ def _fix_sequences() -> None:
     db.session.commit()
 
 
-def seed_bulk(count: int, batch: int, accounts: list[Account], categories: list[Category],
+def seed_bulk(count: int, batch: int, accounts: Sequence[Account], categories: Sequence[Category],
               on_batch: Callable[[int], None] | None = None, seed: int = 1) -> int:
     """Insert ``count`` tickets with one inbound message each; returns the first new id."""
     rng = random.Random(seed)
@@ -112,7 +113,8 @@ def seed_bulk(count: int, batch: int, accounts: list[Account], categories: list[
     message_id = _next_id(Message)
     db.session.commit()  # release the read transaction before the batches
     tickets_table, messages_table = Ticket.__table__, Message.__table__
-    tickets, messages = [], []
+    tickets: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
 
     def flush() -> None:
         nonlocal message_id

@@ -99,14 +99,14 @@ def ensure_reference_data() -> Reference:
     for index, (name, platform, direction, dept, extra) in enumerate(data.ACCOUNTS, start=1):
         settings = _platform_settings(platform, index, extra)
         account = _get_or_create(Account, {"platform": platform, "name": name}, direction=direction,
-                                 department=departments.get(dept), settings=settings,
+                                 department=departments[dept] if dept else None, settings=settings,
                                  link=_account_link(platform, settings, index))
         accounts.append(account)
         posts[account.id] = [_ensure_post(account, index, n) for n in range(3)]
 
     users = {}
     for email, name, role, dept in data.DEMO_LOGINS:
-        users[email] = _ensure_user(email, name, role, departments.get(dept))
+        users[email] = _ensure_user(email, name, role, departments[dept] if dept else None)
     heads = {}
     for name, slug, _approval in data.DEPARTMENTS:
         dept = departments[name]
@@ -239,7 +239,8 @@ def _public_reply(ticket: Ticket, author: User, text: str) -> None:
     db.session.flush()
 
 
-def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random, merge_targets: list[int]):
+def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random,
+           merge_targets: list[int]) -> list[Callable[[], object]]:
     """The services to call, in order, to bring a new ticket to the planned status."""
     op = ref.operator
     dept = plan.category.default_department
@@ -262,9 +263,11 @@ def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random, merge
         if target is None or not target.is_open:
             return [route]
         return [lambda: services.merge(ticket, target, op)]
-    steps = [route]
+    steps: list[Callable[[], object]] = [route]
     if status is S.TRIAGED:
         return steps
+    if head is None:  # every demo category names a department, and every department has a head
+        raise RuntimeError(f"demo category {plan.category.name!r} has no department head")
     steps.append(lambda: services.accept(ticket, head))
     if rng.random() < 0.8:  # most tickets got a public "we are on it" answer
         steps.append(lambda: _public_reply(ticket, head, rng.choice(data.ACKNOWLEDGEMENTS)))
@@ -304,7 +307,9 @@ def load_tickets(ref: Reference, count: int, progress=None) -> DemoReport:
             report.skipped += 1
         else:
             report.created += 1
-            _work(plan, db.session.get(Ticket, result.ticket_id), post, ref, steps_rng, now, merge_targets)
+            ticket = db.session.get(Ticket, result.ticket_id)
+            assert ticket is not None  # ingest() has just created it
+            _work(plan, ticket, post, ref, steps_rng, now, merge_targets)
         if progress is not None:
             progress.update(1)
         if index % COMMIT_EVERY == COMMIT_EVERY - 1:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import hmac
 import importlib
-import logging
 from typing import Any
 
 from flask import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 
+from .. import jobs
 from ..extensions import db
 from ..models import Account, WebhookDelivery
 from ..networks import SPECS
-from ..queue import enqueue
 from ..web_input import load_json
 
-log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 #: the modules of the specs' webhook views: importing one registers its routes on ``bp``
@@ -53,14 +51,18 @@ def read_json(body: bytes) -> Any | None:
 
 
 def accept_delivery(account: Account, payload: bytes | str, event_key: str | None) -> WebhookDelivery | None:
-    """Store a webhook body (verified by the caller) and commit; ``None`` if the
-    same event was stored before."""
+    """Store a webhook body (verified by the caller), queue its processing job and
+    commit; ``None`` if the same event was stored before (no job then)."""
     text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
     delivery = WebhookDelivery(account_id=account.id, platform=account.platform,
                                event_key=event_key[:200] if event_key else None,
                                payload=text.replace("\x00", "\ufffd"))
     db.session.add(delivery)
     try:
+        db.session.flush()
+        # Best effort: if Redis is down the delivery stays pending and the sweeper
+        # enqueues it later; the network still gets its 200.
+        jobs.enqueue_after_commit(jobs.PROCESS_DELIVERY, delivery.id, best_effort=True)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -69,17 +71,10 @@ def accept_delivery(account: Account, payload: bytes | str, event_key: str | Non
 
 
 def store_and_enqueue(account: Account, body: bytes, event_key: str | None) -> bool:
-    """Keep the delivery durably, then hand it to the queue. Returns False for a
-    repeat of an event already stored. If Redis is down the delivery stays pending
-    and the sweeper enqueues it later: the network still gets its 200."""
-    delivery = accept_delivery(account, body, event_key)
-    if delivery is None:
-        return False
-    try:
-        enqueue("workers.collectors.base.process_delivery", delivery.id)
-    except Exception:  # noqa: BLE001 — the sweeper re-enqueues pending deliveries
-        log.exception("could not enqueue webhook delivery %s", delivery.id)
-    return True
+    """Keep the delivery durably and hand it to the queue after the commit. Returns
+    False for a repeat of an event already stored. If Redis is down the delivery stays
+    pending and the sweeper enqueues it later: the network still gets its 200."""
+    return accept_delivery(account, body, event_key) is not None
 
 
 for _module in NETWORK_ROUTES:

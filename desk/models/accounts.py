@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import crypto
-from ..extensions import db
+from .base import Model
 from .types import Direction, Platform, UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .org import Department
 
-class Account(db.Model):
+
+class Account(Model):
     """One official account of the city on one network.
 
     ``settings`` holds the network's public ids (channel id, group id, chat id …);
@@ -37,7 +41,7 @@ class Account(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    department = relationship("Department")
+    department: Mapped[Department | None] = relationship("Department")
 
     def set_credentials(self, credentials: dict) -> None:
         self.credentials_encrypted = crypto.encrypt_json(credentials) if credentials else None
@@ -53,7 +57,7 @@ class Account(db.Model):
         return f"<Account {self.id} {self.platform} {self.name!r}>"
 
 
-class Post(db.Model):
+class Post(Model):
     """A post of a city account under which residents comment.
 
     ``external_id`` is the post's id on the network (Telegram: the channel message id);
@@ -77,4 +81,4 @@ class Post(db.Model):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    account = relationship("Account")
+    account: Mapped[Account] = relationship("Account")

@@ -8,16 +8,21 @@ account never gets the same announcement twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .replies import DeliveryState
 from .types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .accounts import Account
+    from .users import User
 
-class Announcement(db.Model):
+
+class Announcement(Model):
     __tablename__ = "announcements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,12 +31,12 @@ class Announcement(db.Model):
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: right away
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    author = relationship("User")
-    deliveries = relationship("AnnouncementDelivery", back_populates="announcement",
-                              order_by="AnnouncementDelivery.id")
+    author: Mapped[User | None] = relationship("User")
+    deliveries: Mapped[list[AnnouncementDelivery]] = relationship(
+        "AnnouncementDelivery", back_populates="announcement", order_by="AnnouncementDelivery.id")
 
 
-class AnnouncementDelivery(db.Model):
+class AnnouncementDelivery(Model):
     __tablename__ = "announcement_deliveries"
     __table_args__ = (
         CheckConstraint(DeliveryState.check_sql("state"), name="state"),
@@ -55,5 +60,5 @@ class AnnouncementDelivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    announcement = relationship("Announcement", back_populates="deliveries")
-    account = relationship("Account")
+    announcement: Mapped[Announcement] = relationship("Announcement", back_populates="deliveries")
+    account: Mapped[Account] = relationship("Account")

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .accounts import Account
 
-class CollectorState(db.Model):
+
+class CollectorState(Model):
     """Where a collector is for one account (and one stream of it) and how it is doing.
 
     ``cursor`` is the network's position (Telegram offset, VK ts, MAX marker, OK
@@ -35,10 +39,10 @@ class CollectorState(db.Model):
     items_day: Mapped[date | None] = mapped_column(Date)
     items_today: Mapped[int] = mapped_column(default=0)
 
-    account = relationship("Account")
+    account: Mapped[Account] = relationship("Account")
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """A webhook body as received, stored before the network gets its 200.
 
     The endpoint only verifies, stores and enqueues; a job parses and ingests. A
@@ -63,7 +67,7 @@ class WebhookDelivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class DeadLetter(db.Model):
+class DeadLetter(Model):
     """A payload that could not be parsed or ingested after retries: kept with its
     error for an admin to see and replay after a fix; never silently dropped."""
 
@@ -81,4 +85,4 @@ class DeadLetter(db.Model):
     replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     replay_count: Mapped[int] = mapped_column(default=0)
 
-    account = relationship("Account")
+    account: Mapped[Account | None] = relationship("Account")

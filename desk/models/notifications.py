@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .tickets import Ticket
+    from .users import User
 
-class Notification(db.Model):
+
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         # Idempotency of the escalation job: one notice per user, ticket, kind and level.
@@ -28,5 +33,5 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user = relationship("User")
-    ticket = relationship("Ticket")
+    user: Mapped[User] = relationship("User")
+    ticket: Mapped[Ticket | None] = relationship("Ticket")

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import Direction, UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .users import User
 
-class Department(db.Model):
+
+class Department(Model):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,7 +24,7 @@ class Department(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    members = relationship("User", back_populates="department", foreign_keys="User.department_id")
+    members: Mapped[list[User]] = relationship("User", back_populates="department", foreign_keys="User.department_id")
 
     @property
     def heads(self):
@@ -30,7 +34,7 @@ class Department(db.Model):
         return f"<Department {self.name}>"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
     __table_args__ = (
         CheckConstraint("direction IS NULL OR " + Direction.check_sql("direction"), name="direction"),
@@ -43,7 +47,7 @@ class Category(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    default_department = relationship("Department")
+    default_department: Mapped[Department | None] = relationship("Department")
 
     def __repr__(self) -> str:
         return f"<Category {self.name}>"

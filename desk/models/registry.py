@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .accounts import Account
 
-class SubscriberSnapshot(db.Model):
+
+class SubscriberSnapshot(Model):
     """How many subscribers an account had on ``day`` (a date in the city's time zone).
 
     A day without a row is a gap (the network could not be asked), never a zero:
@@ -30,7 +34,7 @@ class SubscriberSnapshot(db.Model):
     count: Mapped[int]
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    account = relationship("Account")
+    account: Mapped[Account] = relationship("Account")
 
     def __repr__(self) -> str:
         return f"<SubscriberSnapshot {self.account_id} {self.day} {self.count}>"

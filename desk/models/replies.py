@@ -12,12 +12,19 @@ each with a unique ``outbox_key`` and its own delivery state machine::
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import LabeledEnum, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .accounts import Account
+    from .org import Category, Department
+    from .tickets import Message, Ticket
+    from .users import User
 
 
 class ReplyState(LabeledEnum):
@@ -50,7 +57,7 @@ DELIVERY_TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
 }
 
 
-class Reply(db.Model):
+class Reply(Model):
     __tablename__ = "replies"
     __table_args__ = (
         CheckConstraint(ReplyState.check_sql("state"), name="state"),
@@ -68,13 +75,13 @@ class Reply(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    ticket = relationship("Ticket")
-    author = relationship("User", foreign_keys=[author_id])
-    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
-    deliveries = relationship("ReplyDelivery", back_populates="reply", order_by="ReplyDelivery.id")
+    ticket: Mapped[Ticket] = relationship("Ticket")
+    author: Mapped[User | None] = relationship("User", foreign_keys=[author_id])
+    reviewed_by: Mapped[User | None] = relationship("User", foreign_keys=[reviewed_by_id])
+    deliveries: Mapped[list[ReplyDelivery]] = relationship("ReplyDelivery", back_populates="reply", order_by="ReplyDelivery.id")
 
 
-class ReplyDelivery(db.Model):
+class ReplyDelivery(Model):
     """One outbox row: the reply to one resident's thread on one network."""
 
     __tablename__ = "reply_deliveries"
@@ -110,17 +117,17 @@ class ReplyDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    reply = relationship("Reply", back_populates="deliveries")
-    ticket = relationship("Ticket")
-    account = relationship("Account")
-    message = relationship("Message")
+    reply: Mapped[Reply] = relationship("Reply", back_populates="deliveries")
+    ticket: Mapped[Ticket] = relationship("Ticket")
+    account: Mapped[Account | None] = relationship("Account")
+    message: Mapped[Message | None] = relationship("Message")
 
     @property
     def state_enum(self) -> DeliveryState:
         return DeliveryState(self.state)
 
 
-class CannedReply(db.Model):
+class CannedReply(Model):
     """A ready answer with placeholders, offered for a department and/or category
     (empty = everywhere)."""
 
@@ -134,5 +141,5 @@ class CannedReply(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    department = relationship("Department")
-    category = relationship("Category")
+    department: Mapped[Department | None] = relationship("Department")
+    category: Mapped[Category | None] = relationship("Category")

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from .base import Model
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .org import Category, Department
 
 CALENDAR_KINDS = ("holiday", "day_off", "working", "short")
 REACTION_STOPS = ("first_reply", "routing")
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     """A day that differs from the weekly schedule (production calendar)."""
 
     __tablename__ = "calendar_days"
@@ -30,7 +34,7 @@ class CalendarDay(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class WorkingHours(db.Model):
+class WorkingHours(Model):
     """Working hours of one weekday (0 = Monday); no row means the built-in default."""
 
     __tablename__ = "working_hours"
@@ -48,7 +52,7 @@ class WorkingHours(db.Model):
     lunch_end: Mapped[time | None] = mapped_column(Time)
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     """Deadlines for a category, else a department, else the global policy (both ids empty)."""
 
     __tablename__ = "sla_policies"
@@ -76,8 +80,8 @@ class SlaPolicy(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    category = relationship("Category")
-    department = relationship("Department")
+    category: Mapped[Category | None] = relationship("Category")
+    department: Mapped[Department | None] = relationship("Department")
 
     @property
     def scope(self) -> str:

@@ -2,22 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import (
-    MessageDirection,
-    Platform,
-    Priority,
-    TicketStatus,
-    UTCDateTime,
-    utcnow,
-)
+from .base import Model
+from .types import MessageDirection, Platform, Priority, TicketStatus, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .accounts import Account, Post
+    from .org import Category, Department
+    from .users import User
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     """The problem to solve. One ticket may collect several messages of one resident
     (follow-ups in the same thread) and, through merges, many residents' tickets."""
 
@@ -94,15 +93,15 @@ class Ticket(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    category = relationship("Category")
-    department = relationship("Department")
-    assignee = relationship("User", foreign_keys=[assignee_id])
-    account = relationship("Account")
-    post = relationship("Post")
-    merged_into = relationship("Ticket", remote_side=[id], foreign_keys=[merged_into_id])
-    messages = relationship("Message", back_populates="ticket", order_by="Message.sent_at, Message.id")
-    notes = relationship("Note", back_populates="ticket", order_by="Note.id")
-    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+    category: Mapped[Category | None] = relationship("Category")
+    department: Mapped[Department | None] = relationship("Department")
+    assignee: Mapped[User | None] = relationship("User", foreign_keys=[assignee_id])
+    account: Mapped[Account | None] = relationship("Account")
+    post: Mapped[Post | None] = relationship("Post")
+    merged_into: Mapped[Ticket | None] = relationship("Ticket", remote_side=[id], foreign_keys=[merged_into_id])
+    messages: Mapped[list[Message]] = relationship("Message", back_populates="ticket", order_by="Message.sent_at, Message.id")
+    notes: Mapped[list[Note]] = relationship("Note", back_populates="ticket", order_by="Note.id")
+    events: Mapped[list[TicketEvent]] = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
 
     @property
     def status_enum(self) -> TicketStatus:
@@ -116,7 +115,7 @@ class Ticket(db.Model):
         return f"<Ticket {self.id} {self.status}>"
 
 
-class Message(db.Model):
+class Message(Model):
     """An inbound resident comment or an outbound city reply on a ticket."""
 
     __tablename__ = "messages"
@@ -147,17 +146,18 @@ class Message(db.Model):
     permalink: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    ticket = relationship("Ticket", back_populates="messages")
-    account = relationship("Account")
-    post = relationship("Post")
-    revisions = relationship("MessageRevision", back_populates="message", order_by="MessageRevision.id")
+    ticket: Mapped[Ticket | None] = relationship("Ticket", back_populates="messages")
+    account: Mapped[Account] = relationship("Account")
+    post: Mapped[Post | None] = relationship("Post")
+    revisions: Mapped[list[MessageRevision]] = relationship("MessageRevision", back_populates="message",
+                                                            order_by="MessageRevision.id")
 
     @property
     def is_inbound(self) -> bool:
         return self.direction == MessageDirection.INBOUND.value
 
 
-class MessageRevision(db.Model):
+class MessageRevision(Model):
     """An earlier text of an edited message: edits never erase what the resident wrote."""
 
     __tablename__ = "message_revisions"
@@ -167,10 +167,10 @@ class MessageRevision(db.Model):
     text: Mapped[str] = mapped_column(Text)
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    message = relationship("Message", back_populates="revisions")
+    message: Mapped[Message] = relationship("Message", back_populates="revisions")
 
 
-class Note(db.Model):
+class Note(Model):
     """An internal note on a ticket; never shown to residents."""
 
     __tablename__ = "notes"
@@ -181,11 +181,11 @@ class Note(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    ticket = relationship("Ticket", back_populates="notes")
-    author = relationship("User")
+    ticket: Mapped[Ticket] = relationship("Ticket", back_populates="notes")
+    author: Mapped[User | None] = relationship("User")
 
 
-class TicketEvent(db.Model):
+class TicketEvent(Model):
     """Append-only audit of a ticket: who, when, what, old -> new."""
 
     __tablename__ = "ticket_events"
@@ -202,5 +202,5 @@ class TicketEvent(db.Model):
     is_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    ticket = relationship("Ticket", back_populates="events")
-    actor = relationship("User")
+    ticket: Mapped[Ticket] = relationship("Ticket", back_populates="events")
+    actor: Mapped[User | None] = relationship("User")

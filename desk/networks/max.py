@@ -27,9 +27,10 @@ SPEC = NetworkSpec(
     deduped=False,
     webhook="desk.hooks.max.max_webhook",
     collector="workers.collectors.max",
+    normaliser="desk.channels.max_events.normalize",
     sender="desk.replies.senders.send_max",
     rate_windows="desk.replies.senders.max_windows",
-    echo="desk.replies.echo.own_max",
+    echo="desk.channels.max_events.own_message",
     counter="workers.stats.max_counts",
     publisher="desk.registry.publishers.publish_max",
 )

@@ -28,6 +28,7 @@ SPEC = NetworkSpec(
     deduped=False,
     webhook="desk.hooks.ok.ok_webhook",
     collector="workers.collectors.ok",
+    normaliser="desk.channels.ok_events.normalize",
     sender=None,
     rate_windows=None,
     echo=None,

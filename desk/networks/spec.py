@@ -1,8 +1,8 @@
 """What the desk knows about one network, declared once (:class:`NetworkSpec`).
 
-Behaviour (webhook view, sender, echo parser, collector, counter, publisher) is named by
-a dotted path and imported on first use: a spec stays cheap to import from anywhere
-(labels, config, models' neighbours), and ``desk`` never imports ``workers``.
+Behaviour (webhook view, normaliser, sender, echo parser, collector, counter, publisher)
+is named by a dotted path and imported on first use: a spec stays cheap to import from
+anywhere (labels, config, models' neighbours), and ``desk`` never imports ``workers``.
 """
 from __future__ import annotations
 
@@ -58,12 +58,16 @@ class NetworkSpec:
     deduped: bool
     #: the webhook view (desk.hooks.<net>); its module registers the route on import
     webhook: str | None
-    #: the collector module (workers.collectors.<net>): fetch, normalize, parse_delivery...
+    #: the collector module (workers.collectors.<net>): fetch, parse_delivery, prepare, complete...
     collector: str
+    #: ``normalize(account, raw_update) -> [ChannelEvent]`` (desk.channels.<net>_events): one
+    #: raw update into events, for polls, webhooks and replays alike; pure (no database)
+    normaliser: str
     #: ``send(delivery, config) -> Posted`` and ``windows(delivery, config) -> [Window]``
     sender: str | None
     rate_windows: str | None
     #: ``parser(account, raw_update) -> OwnMessage | None``: the city's reply coming back
+    #: (next to the normaliser, in desk.channels.<net>_events; desk.replies.echo settles it)
     echo: str | None
     #: ``counts(accounts, config, sleep) -> {account id: count or error text}`` (workers.stats)
     counter: str | None
@@ -79,11 +83,6 @@ class NetworkSpec:
     @property
     def publishes(self) -> bool:
         return self.publisher is not None
-
-    @property
-    def normaliser(self) -> str:
-        """Raw update -> events: the collector's ``normalize`` (polls, webhooks, replays)."""
-        return f"{self.collector}.normalize"
 
     def load(self, name: str) -> Any:
         """The callable a behaviour field names (``spec.load("sender")``), or None."""

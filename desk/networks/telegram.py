@@ -27,9 +27,10 @@ SPEC = NetworkSpec(
     deduped=False,
     webhook="desk.hooks.telegram.telegram_webhook",
     collector="workers.collectors.telegram",
+    normaliser="desk.channels.telegram_events.normalize",
     sender="desk.replies.senders.send_telegram",
     rate_windows="desk.replies.senders.telegram_windows",
-    echo="desk.replies.echo.own_telegram",
+    echo="desk.channels.telegram_events.own_message",
     counter="workers.stats.telegram_counts",
     publisher="desk.registry.publishers.publish_telegram",
 )

@@ -31,9 +31,10 @@ SPEC = NetworkSpec(
     deduped=True,  # guid / random_id = our outbox key
     webhook="desk.hooks.vk.vk_callback",
     collector="workers.collectors.vk",
+    normaliser="desk.channels.vk_events.normalize",
     sender="desk.replies.senders.send_vk",
     rate_windows="desk.replies.senders.vk_windows",
-    echo="desk.replies.echo.own_vk",
+    echo="desk.channels.vk_events.own_message",
     counter="workers.stats.vk_counts",
     publisher="desk.registry.publishers.publish_vk",
 )

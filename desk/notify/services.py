@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from flask import g, has_app_context
+from sqlalchemy import CursorResult
 from sqlalchemy.orm import selectinload
 
 from ..auth.scope import can_see_ticket
@@ -97,7 +99,8 @@ def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = No
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     result = db.session.execute(query.values(read_at=at or utcnow()))
-    return result.rowcount or 0
+    # DELETE and UPDATE give a CursorResult; Session.execute() is typed for SELECTs.
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def email_pending(ids: list[int], subject_for) -> int:

@@ -115,7 +115,7 @@ def _backoff(kind: OutboxKind, attempts: int, retry_after: float | None) -> floa
     if retry_after is not None:
         return max(float(retry_after), 0.0)
     base, ceiling = float(setting(kind, "BACKOFF_BASE")), float(setting(kind, "BACKOFF_MAX"))
-    return random.uniform(0.5, 1.0) * min(ceiling, base * 2 ** (attempts - 1))
+    return random.uniform(0.5, 1.0) * min(ceiling, base * 2.0 ** (attempts - 1))
 
 
 def _lease_alive(kind: OutboxKind, delivery_id: int) -> bool:

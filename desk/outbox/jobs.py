@@ -1,4 +1,4 @@
-"""Enqueueing an outbox's posting job by name (``desk`` never imports ``workers``); call after commit.
+"""Enqueueing an outbox's posting job by name (a constant of :mod:`desk.jobs`; ``desk`` never imports ``workers``).
 
 Each outbox (replies, announcements) describes its jobs with one :class:`OutboxJobs`. A
 Redis marker is set while a job for a row is queued or scheduled, so the sweeper leaves

@@ -5,7 +5,8 @@ outbox's states and transition table, so the guarantees are the same: a unique k
 (announcement, account), a claim committed before the network call, ``unknown`` when a
 write may have landed (never resent automatically), shared rate windows. The text is
 checked against every chosen network's limit before anything is stored. Functions here
-only flush; the view or the job commits, and enqueues after the commit. The posting
+only flush; the view or the job queues the posting jobs with ``enqueue_*_after_commit``
+and commits (the jobs go out after the commit). The posting
 itself is :mod:`desk.outbox.engine`'s, for the kind :data:`ANNOUNCEMENTS`.
 """
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from .. import jobs
 from ..channels.errors import PermanentError
 from ..extensions import db
 from ..links import http_url
@@ -25,6 +28,7 @@ from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState
 from ..networks import platforms
 from ..outbox.engine import Posted
 from ..outbox.jobs import OutboxJobs
+from ..refusals import DeskError, joined
 from ..replies.ratelimit import Window
 from ..replies.text import limit_for
 from .publishers import PUBLISHERS
@@ -32,11 +36,11 @@ from .publishers import PUBLISHERS
 D = DeliveryState
 #: networks a bot can publish on: their specs name a publisher (OK has none)
 PLATFORMS = platforms(publishes=True)
-POST_JOB = "workers.crosspost.post_announcement_delivery"
+POST_JOB = jobs.POST_ANNOUNCEMENT
 JOBS = OutboxJobs(POST_JOB, "desk:announce-job:{}")
 
 
-class CrosspostError(ValueError):
+class CrosspostError(DeskError):
     """Something a person must fix before anything is published."""
 
 
@@ -58,13 +62,14 @@ def create_announcement(text: str, accounts: list[Account], author: User | None,
                         publish_at: datetime | None = None) -> Announcement:
     text = (text or "").strip()
     if not text:
-        raise CrosspostError("the announcement is empty")
+        raise CrosspostError(_l("the announcement is empty"), field="text")
     if not accounts:
-        raise CrosspostError("no account matches the choice")
+        raise CrosspostError(_l("no account matches the choice"))
     over = too_long_for(text, accounts)
     if over:
-        raise CrosspostError("; ".join(f"{platform}: at most {limit} characters, the text has {len(text)}"
-                                       for platform, limit in sorted(over.items())))
+        raise CrosspostError(joined([_l("%(network)s: at most %(limit)s characters, the text has %(length)s",
+                                           network=platform, limit=limit, length=len(text))
+                                        for platform, limit in sorted(over.items())]), field="text")
     announcement = Announcement(text=text, author=author, publish_at=publish_at)
     db.session.add(announcement)
     db.session.flush()
@@ -79,7 +84,8 @@ def create_announcement(text: str, accounts: list[Account], author: User | None,
 def move(delivery: AnnouncementDelivery, new: DeliveryState, reason: str | None = None) -> None:
     old = DeliveryState(delivery.state)
     if new not in DELIVERY_TRANSITIONS[old]:
-        raise CrosspostError(f"a delivery in state {old.value} cannot become {new.value}")
+        raise CrosspostError(_l("a delivery in state %(old)s cannot become %(new)s", old=_l(old.label), new=_l(new.label)),
+                             code="conflict", status=409)
     delivery.state = new.value
     if reason is not None:
         delivery.last_error = reason[:4000]
@@ -110,7 +116,7 @@ def requeue(delivery: AnnouncementDelivery, *, at: datetime, reason: str | None 
 def resend(delivery: AnnouncementDelivery) -> None:
     """A person resends a failed or unknown delivery (after checking the channel)."""
     if delivery.state not in (D.FAILED.value, D.UNKNOWN.value):
-        raise CrosspostError("only a failed or unknown delivery can be resent")
+        raise CrosspostError(_l("only a failed or unknown delivery can be resent"), code="conflict", status=409)
     delivery.next_attempt_at = None
     move(delivery, D.QUEUED)
 
@@ -118,7 +124,8 @@ def resend(delivery: AnnouncementDelivery) -> None:
 def confirm_posted(delivery: AnnouncementDelivery, permalink: str = "") -> None:
     """A person found the post of an ``unknown`` delivery on the network."""
     if delivery.state != D.UNKNOWN.value:
-        raise CrosspostError("only an unknown delivery can be marked as posted")
+        raise CrosspostError(_l("only an unknown delivery can be marked as posted"), code="conflict",
+                             status=409)
     mark_sent(delivery, delivery.external_id or f"confirmed:{delivery.outbox_key}", permalink)
 
 
@@ -132,9 +139,22 @@ def enqueue_delivery(delivery_id: int, at: datetime | None = None) -> None:
 
 
 def enqueue_announcement(announcement: Announcement) -> None:
+    """After the commit: a job for each queued delivery (at its time)."""
     for delivery in announcement.deliveries:
         if delivery.state == D.QUEUED.value:
             enqueue_delivery(delivery.id, delivery.next_attempt_at)
+
+
+def enqueue_delivery_after_commit(delivery_id: int, at: datetime | None = None) -> None:
+    """:func:`enqueue_delivery` once the current transaction commits (nothing on a rollback)."""
+    jobs.call_after_commit(lambda: enqueue_delivery(delivery_id, at), f"{POST_JOB}({delivery_id})")
+
+
+def enqueue_announcement_after_commit(announcement: Announcement) -> None:
+    """:func:`enqueue_announcement` once the current transaction commits (call after a flush)."""
+    for delivery in announcement.deliveries:
+        if delivery.state == D.QUEUED.value:
+            enqueue_delivery_after_commit(delivery.id, delivery.next_attempt_at)
 
 
 def recent_announcements(limit: int = 50) -> list[Announcement]:

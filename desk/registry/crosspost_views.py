@@ -10,6 +10,7 @@ from ..auth.scope import roles_required
 from ..extensions import db
 from ..models import Role
 from ..models.announcements import Announcement, AnnouncementDelivery
+from ..refusals import flash_refusal
 from . import crosspost
 from .forms import CrosspostForm, DeliveryActionForm
 from .views import bp
@@ -30,8 +31,8 @@ def crosspost_compose():
             db.session.rollback()
             form.text.errors.append(str(exc))
         else:
+            crosspost.enqueue_announcement_after_commit(announcement)
             db.session.commit()
-            crosspost.enqueue_announcement(announcement)
             flash(_("The announcement is queued for %(n)s accounts.", n=len(announcement.deliveries)), "success")
             return redirect(url_for("registry.crosspost_status", announcement_id=announcement.id))
     return render_template("registry/crosspost.html", form=form, announcements=crosspost.recent_announcements(),
@@ -56,11 +57,11 @@ def _delivery_action(delivery_id: int, operation) -> object:
         operation(delivery, form)
     except crosspost.CrosspostError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         if delivery.state == crosspost.D.QUEUED.value:
-            crosspost.enqueue_delivery(delivery.id)
+            crosspost.enqueue_delivery_after_commit(delivery.id)
+        db.session.commit()
     return redirect(url_for("registry.crosspost_status", announcement_id=delivery.announcement_id))
 
 

@@ -91,7 +91,7 @@ def final_counts(accounts: list[Account], rng: random.Random) -> dict[int, int]:
     weights = {a.id: rng.paretovariate(1.3) * (6 if a.direction == "authorities" else 1) for a in accounts}
     scale = TARGET_SUBSCRIBERS / sum(weights.values())
     counts = {account_id: max(40, round(w * scale)) for account_id, w in weights.items()}
-    largest = max(counts, key=counts.get)
+    largest = max(counts, key=counts.__getitem__)
     counts[largest] += TARGET_SUBSCRIBERS - sum(counts.values())  # the exact total
     return counts
 

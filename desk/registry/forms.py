@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,14 +28,15 @@ class CrosspostForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.direction.choices = [("", _l("All directions"))] + [(d, labels.label("direction", d))
-                                                                  for d in Direction.values()]
-        self.networks.choices = [(p, labels.label("platform", p)) for p in PLATFORMS]
+        self.direction.choices = [SelectChoice("", _l("All directions"))] + [
+            SelectChoice(d, labels.label("direction", d)) for d in Direction.values()]
+        self.networks.choices = [SelectChoice(p, labels.label("platform", p)) for p in PLATFORMS]
         if not self.is_submitted():
             self.networks.data = list(PLATFORMS)
 
     def validate_publish_at(self, field) -> None:
-        if field.data and self.publish_at_utc() < utcnow():
+        at = self.publish_at_utc() if field.data else None
+        if at is not None and at < utcnow():
             raise ValidationError(_l("This moment has passed."))
 
     def publish_at_utc(self) -> datetime | None:

@@ -43,9 +43,9 @@ class Growth:
         return sum(1 for v in self.values if v is None)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AccountGrowth(Growth):
-    account: Account | None = None
+    account: Account
 
 
 @dataclass
@@ -90,6 +90,8 @@ class GrowthReport:
 
 
 def clean_days(value: str | int | None) -> int:
+    if value is None:
+        return DEFAULT_DAYS
     try:
         days = int(value)
     except (TypeError, ValueError):

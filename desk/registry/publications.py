@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import Select
 
 from ..extensions import db
 from ..i18n import city_today
@@ -41,7 +43,8 @@ def window_start(days: int, today: date | None = None) -> datetime:
     return datetime.combine(first, time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))
 
 
-def _by_account(query) -> dict[int, int]:
+def _by_account(query: Select[Any]) -> dict[int, Any]:
+    """One aggregate per account: a count, or the raw max() that :func:`_aware` reads."""
     return {account_id: value for account_id, value in db.session.execute(query).all()}
 
 
@@ -78,7 +81,7 @@ def publication_report(days: int, *, direction: str | None = None, network: str 
     return rows
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _aware(value: datetime | str | None) -> datetime | None:
     # max() over a coalesce bypasses the column type: SQLite hands back naive UTC (or text)
     if value is None:
         return None

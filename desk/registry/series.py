@@ -65,5 +65,10 @@ def sum_carried(rows: list[list[int | None]]) -> list[int | None]:
     reporting = [carried(r) for r in rows if any(v is not None for v in r)]
     if not reporting:
         return [None] * (len(rows[0]) if rows else 0)
-    return [None if any(r[n] is None for r in reporting) else sum(r[n] for r in reporting)
-            for n in range(len(reporting[0]))]
+    return [_total([r[n] for r in reporting]) for n in range(len(reporting[0]))]
+
+
+def _total(values: list[int | None]) -> int | None:
+    """The sum of one day's counts; None (a gap) when any is missing."""
+    present = [v for v in values if v is not None]
+    return sum(present) if len(present) == len(values) else None

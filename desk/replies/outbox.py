@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -18,6 +19,7 @@ from ..links import http_url
 from ..models import Message, MessageDirection, User, utcnow
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, Reply, ReplyDelivery
 from ..outbox.engine import Posted
+from ..refusals import DeskError
 from ..sla.services import record_first_public_reply
 from ..tickets.workflow import record_event
 from . import senders
@@ -27,8 +29,11 @@ from .ratelimit import Window
 D = DeliveryState
 
 
-class DeliveryError(ValueError):
+class DeliveryError(DeskError):
     """A change the delivery's state does not allow, with a message for the user."""
+
+    code = "conflict"
+    status = 409
 
 
 def describe(delivery: ReplyDelivery) -> str:
@@ -40,7 +45,7 @@ def move(delivery: ReplyDelivery, new: DeliveryState, actor: User | None = None,
     """Change the state if the table allows it and log it on the reply's ticket."""
     old = DeliveryState(delivery.state)
     if new not in DELIVERY_TRANSITIONS[old]:
-        raise DeliveryError(f"a reply in state {old.value} cannot become {new.value}")
+        raise DeliveryError(_l("a reply in state %(old)s cannot become %(new)s", old=_l(old.label), new=_l(new.label)))
     delivery.state = new.value
     record_event(delivery.reply.ticket, actor, kind or f"reply_{new.value}", field="delivery",
                  old=old.value, new=describe(delivery), reason=reason, is_public=new is D.SENT)
@@ -106,13 +111,14 @@ def requeue(delivery: ReplyDelivery, *, at: datetime | None, reason: str | None 
 def resend(delivery: ReplyDelivery, actor: User, text: str | None = None) -> None:
     """A person resends a failed or unknown reply, possibly with a fixed text."""
     if delivery.state not in (D.FAILED.value, D.UNKNOWN.value):
-        raise DeliveryError("only a failed or unknown reply can be resent")
+        raise DeliveryError(_l("only a failed or unknown reply can be resent"))
     if text is not None and text.strip():
         from .text import too_long
 
         text = text.strip()
         if too_long(text, delivery.platform):
-            raise DeliveryError("the text is longer than the network allows")
+            raise DeliveryError(_l("the text is longer than the network allows"), field="text",
+                                code="validation_failed", status=422)
         delivery.text = text
     delivery.last_error = None
     delivery.error_code = None
@@ -122,10 +128,10 @@ def resend(delivery: ReplyDelivery, actor: User, text: str | None = None) -> Non
 def confirm_by_hand(delivery: ReplyDelivery, actor: User, permalink: str) -> None:
     """A person checked the thread (unknown) or posted it (OK): it is there."""
     if delivery.state not in (D.UNKNOWN.value, D.MANUAL.value):
-        raise DeliveryError("only an unknown or hand-posted reply can be confirmed")
+        raise DeliveryError(_l("only an unknown or hand-posted reply can be confirmed"))
     permalink = (permalink or "").strip()
     if delivery.state == D.MANUAL.value and not http_url(permalink):
-        raise DeliveryError("give the link of the posted comment")
+        raise DeliveryError(_l("give the link of the posted comment"), field="permalink", code="validation_failed", status=422)
     external_id = delivery.external_id or f"confirmed:{delivery.outbox_key}"
     mark_posted(delivery, external_id, actor=actor, permalink=permalink, kind="reply_marked_sent")
 

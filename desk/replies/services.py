@@ -1,13 +1,16 @@
-"""Writing, approving and fanning out public replies (flush only; the caller commits,
-then enqueues the ids :func:`to_enqueue` returns)."""
+"""Writing, approving and fanning out public replies (flush only; the caller queues
+the ids :func:`to_enqueue` returns with ``enqueue_deliveries_after_commit``, then commits)."""
 from __future__ import annotations
 
 import secrets
+
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Message, Role, Ticket, TicketStatus, User, utcnow
 from ..models.replies import DeliveryState, Reply, ReplyDelivery, ReplyState
 from ..networks import SPECS
+from ..refusals import DeskError
 from ..tickets.workflow import record_event
 from . import text as texts
 
@@ -17,7 +20,7 @@ APPROVERS = (Role.OPERATOR, Role.ADMIN)
 WRITERS = (Role.OPERATOR, Role.ADMIN, Role.DEPARTMENT_HEAD)
 
 
-class ReplyError(ValueError):
+class ReplyError(DeskError):
     """A reply that cannot be written or changed now, with a message for the user."""
 
 
@@ -53,19 +56,20 @@ def target_message(ticket: Ticket) -> Message | None:
 def check_text(root: Ticket, text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ReplyError("the answer is empty")
+        raise ReplyError(_l("the answer is empty"), field="text")
     for ticket in threads(root):
         rendered = texts.render(text, texts.values_for(ticket, root))
         if texts.too_long(rendered, ticket.platform):
-            raise ReplyError(f"the answer is longer than {ticket.platform} allows "
-                             f"({len(rendered)} > {texts.limit_for(ticket.platform)})")
+            raise ReplyError(_l("the answer is longer than %(network)s allows (%(length)s > %(limit)s)",
+                                network=ticket.platform, length=len(rendered),
+                                limit=texts.limit_for(ticket.platform)), field="text")
     return text
 
 
 def compose(ticket: Ticket, user: User, text: str) -> Reply:
     """A new answer on the incident: approved at once, or waiting for an operator."""
     if not can_write(user, ticket):
-        raise ReplyError("no public answer can be written on this ticket now")
+        raise ReplyError(_l("no public answer can be written on this ticket now"), code="conflict", status=409)
     reply = Reply(ticket=ticket, author_id=user.id, text=check_text(ticket, text), state=R.DRAFT.value)
     db.session.add(reply)
     db.session.flush()
@@ -82,7 +86,7 @@ def compose(ticket: Ticket, user: User, text: str) -> Reply:
 def approve(reply: Reply, user: User, text: str | None = None) -> None:
     """Approve (possibly edited) and put one outbox row per resident thread."""
     if reply.state not in (R.DRAFT.value, R.PENDING_APPROVAL.value):
-        raise ReplyError("this answer is not waiting for approval")
+        raise ReplyError(_l("this answer is not waiting for approval"), code="conflict", status=409)
     if text is not None and text.strip() and text.strip() != reply.text:
         reply.text = check_text(reply.ticket, text)
         record_event(reply.ticket, user, "reply_edited", new=f"#{reply.id}")
@@ -96,9 +100,9 @@ def approve(reply: Reply, user: User, text: str | None = None) -> None:
 def send_back(reply: Reply, user: User, comment: str) -> None:
     comment = (comment or "").strip()
     if not comment:
-        raise ReplyError("say what to change")
+        raise ReplyError(_l("say what to change"), field="comment")
     if reply.state != R.PENDING_APPROVAL.value:
-        raise ReplyError("this answer is not waiting for approval")
+        raise ReplyError(_l("this answer is not waiting for approval"), code="conflict", status=409)
     reply.state = R.RETURNED.value
     reply.review_comment = comment
     reply.reviewed_by_id = user.id
@@ -109,7 +113,7 @@ def send_back(reply: Reply, user: User, comment: str) -> None:
 def revise(reply: Reply, user: User, text: str) -> None:
     """The author fixes a sent-back answer; it waits for approval again."""
     if reply.state != R.RETURNED.value:
-        raise ReplyError("only a sent-back answer can be revised")
+        raise ReplyError(_l("only a sent-back answer can be revised"), code="conflict", status=409)
     reply.text = check_text(reply.ticket, text)
     reply.state = R.PENDING_APPROVAL.value
     record_event(reply.ticket, user, "reply_submitted", new=f"#{reply.id}")
@@ -137,12 +141,12 @@ def fan_out(reply: Reply) -> list[ReplyDelivery]:
                      f"→ #{ticket.id}")
         rows.append(row)
     if not rows:
-        raise ReplyError("no resident thread on a network to answer")
+        raise ReplyError(_l("no resident thread on a network to answer"), field="text")
     return rows
 
 
 def to_enqueue(reply: Reply) -> list[int]:
-    """Ids of the rows a job should post now (call after the commit)."""
+    """Ids of the rows a job should post now (queued to be sent after the commit)."""
     return [d.id for d in reply.deliveries if d.state == DeliveryState.QUEUED.value]
 
 

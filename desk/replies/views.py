@@ -1,10 +1,10 @@
 """Pages and posts of the replies feature (thin: the logic is in services/outbox).
 
-Each post commits once, then enqueues the rows to post (side effects after commit).
+Each post queues the rows to post and commits once; the jobs go out after the commit.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,9 +14,10 @@ from ..auth.scope import get_ticket_or_404, roles_required
 from ..extensions import db
 from ..models import Category, Department, Role
 from ..models.replies import CannedReply, DeliveryState, Reply, ReplyDelivery, ReplyState
-from ..tickets.views import form_errors, safe_next
+from ..refusals import flash_refusal
+from ..tickets.views import card, form_errors, safe_next
 from . import forms, outbox, services
-from .jobs import enqueue_deliveries
+from .jobs import enqueue_deliveries_after_commit
 from .panel import load_panel
 
 bp = Blueprint("replies", __name__)
@@ -69,20 +70,27 @@ def compose(ticket_id: int):
         abort(403)
     form = forms.ComposeForm()
     if not form.validate_on_submit():
-        return _fail(form, ticket_id)
+        flash(form_errors(form) or _("Nothing was sent."), "error")
+        return _card_with_typed_text(ticket_id, form.text.data)
     try:
         reply = services.compose(ticket, current_user, form.text.data)
-        db.session.commit()
     except services.ReplyError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return _back(ticket_id)
-    enqueue_deliveries(services.to_enqueue(reply))
+        flash_refusal(exc)
+        return _card_with_typed_text(ticket_id, form.text.data)
+    enqueue_deliveries_after_commit(services.to_enqueue(reply))
+    db.session.commit()
     if reply.state == ReplyState.PENDING_APPROVAL.value:
         flash(_("The answer waits for an operator's approval."), "success")
     else:
         flash(_("The answer is on its way to the resident."), "success")
     return _back(ticket_id)
+
+
+def _card_with_typed_text(ticket_id: int, text: str | None):
+    """The card again, its composer holding what was typed (a redirect would lose it)."""
+    g.typed_reply = text or ""
+    return card(ticket_id), 422
 
 
 def _reply_in_scope(reply_id: int) -> Reply:
@@ -95,18 +103,18 @@ def _reply_in_scope(reply_id: int) -> Reply:
 
 def _act_on_reply(reply: Reply, form, apply, success: str, *, enqueue: bool = False):
     """Validate ``form``, run ``apply`` and commit once; a refusal is flashed, never a 500.
-    Deliveries are enqueued only after the commit."""
+    Deliveries are queued to go out after the commit."""
     if not form.validate_on_submit():
         return _fail(form, reply.ticket_id)
     try:
         apply()
-        db.session.commit()
     except services.ReplyError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return _back(reply.ticket_id)
     if enqueue:
-        enqueue_deliveries(services.to_enqueue(reply))
+        enqueue_deliveries_after_commit(services.to_enqueue(reply))
+    db.session.commit()
     flash(success, "success")
     return _back(reply.ticket_id)
 
@@ -195,13 +203,13 @@ def delivery_action(delivery_id: int, action: str):
             outbox.resend(delivery, current_user, form.text.data)
         else:
             outbox.cancel(delivery, current_user)
-        db.session.commit()
     except outbox.DeliveryError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return _back(ticket_id)
     if action == "resend":
-        enqueue_deliveries([delivery.id])
+        enqueue_deliveries_after_commit([delivery.id])
+    db.session.commit()
     flash(_("Saved."), "success")
     return _back(ticket_id)
 

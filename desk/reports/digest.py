@@ -77,11 +77,13 @@ def compose(data: DigestData, now: datetime) -> tuple[str, str]:
     if data.worst:
         lines.append(_("Most overdue tickets:"))
         for i, ticket in enumerate(data.worst, 1):
+            due = ticket.resolution_due_at
+            assert due is not None  # worst_overdue() picks tickets past their due time
             lines.append(_("%(i)s. #%(id)s «%(subject)s» — %(department)s, overdue by %(late)s (due %(due)s)",
                            i=i, id=ticket.id, subject=ticket.subject[:80],
                            department=ticket.department.name if ticket.department else "—",
-                           late=duration_short((now - ticket.resolution_due_at).total_seconds()),
-                           due=format_datetime(ticket.resolution_due_at, "dd.MM.yyyy HH:mm")))
+                           late=duration_short((now - due).total_seconds()),
+                           due=format_datetime(due, "dd.MM.yyyy HH:mm")))
             lines.append("   " + card_urls[ticket.id])
     else:
         lines.append(_("No overdue tickets."))

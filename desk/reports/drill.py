@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import joinedload
@@ -41,7 +42,7 @@ class Drill:
             metric = "total"
         return cls(filters, metric, age if metric == BACKLOG else ""), errors
 
-    def to_args(self, **extra) -> dict[str, object]:
+    def to_args(self, **extra: Any) -> dict[str, Any]:  # query-string values for url_for
         return self.filters.to_args(metric=self.metric, age=self.age or None, **extra)
 
     def conditions(self, now: datetime, tz: ZoneInfo) -> list:

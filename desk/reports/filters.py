@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -53,8 +54,8 @@ class ReportFilters:
                     dims.append((name, raw))
                 else:
                     errors[name] = f"must be one of {', '.join(ALLOWED[name])}"
-            elif parse_id(raw) is not None:
-                dims.append((name, parse_id(raw)))
+            elif (number := parse_id(raw)) is not None:
+                dims.append((name, number))
             else:
                 errors[name] = "must be a positive integer or none"
         return cls(period, tuple(dims)), errors
@@ -70,8 +71,8 @@ class ReportFilters:
     def with_period(self, period: Period) -> ReportFilters:
         return replace(self, period=period)
 
-    def to_args(self, **extra) -> dict[str, object]:
-        args: dict[str, object] = {**self.period.to_args(), **dict(self.dims)}
+    def to_args(self, **extra: Any) -> dict[str, Any]:  # query-string values for url_for
+        args: dict[str, Any] = {**self.period.to_args(), **dict(self.dims)}
         args.update(extra)
         return {k: v for k, v in args.items() if v not in (None, "")}
 

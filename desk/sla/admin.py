@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Any
 
 from ..extensions import db
 from ..models.sla import CalendarDay, SlaPolicy, WorkingHours
@@ -74,7 +75,7 @@ def year_days(year: int) -> dict[date, CalendarDay]:
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)))}
 
 
-def working_hours_rows() -> list[dict]:
+def working_hours_rows() -> list[dict[str, Any]]:
     """One dict per weekday for the form: stored values over the defaults."""
     stored = {r.weekday: r for r in db.session.scalars(db.select(WorkingHours))}
     rows = []
@@ -93,11 +94,18 @@ def working_hours_rows() -> list[dict]:
     return rows
 
 
+def _lunch_inside(start: time | None, end: time | None, lunch_start: time | None, lunch_end: time | None) -> bool:
+    """No lunch break at all, or one strictly inside the working hours."""
+    if lunch_start is None or lunch_end is None:
+        return lunch_start is None and lunch_end is None
+    return start is not None and end is not None and start < lunch_start < lunch_end < end
+
+
 def save_working_hours(weekday: int, is_working: bool, start: time | None, end: time | None,
                        lunch_start: time | None, lunch_end: time | None) -> None:
     if is_working and (start is None or end is None or start >= end):
         raise ValueError("a working day needs a start before its end")
-    if (lunch_start is None) != (lunch_end is None) or (lunch_start and not (start < lunch_start < lunch_end < end)):
+    if not _lunch_inside(start, end, lunch_start, lunch_end):
         raise ValueError("the lunch break must lie inside the working hours")
     row = db.session.scalars(db.select(WorkingHours).where(WorkingHours.weekday == weekday)).first()
     if row is None:

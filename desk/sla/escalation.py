@@ -106,7 +106,12 @@ class _People:
 
 def _unique(users: list[User]) -> list[User]:
     seen: set[int] = set()
-    return [u for u in users if not (u.id in seen or seen.add(u.id))]
+    unique = []
+    for user in users:
+        if user.id not in seen:
+            seen.add(user.id)
+            unique.append(user)
+    return unique
 
 
 def notice_text(ticket: Ticket, clock: str, level: int) -> str:
@@ -116,8 +121,9 @@ def notice_text(ticket: Ticket, clock: str, level: int) -> str:
         what = _("reaction deadline missed") if clock == "reaction" else _("resolution deadline missed")
     else:
         what = _("reaction deadline is near") if clock == "reaction" else _("resolution deadline is near")
-    return _("Ticket #%(id)s «%(subject)s»: %(what)s (due %(due)s).", id=ticket.id,
-             subject=ticket.subject[:80], what=what, due=format_datetime(due, "dd.MM.yyyy HH:mm"))
+    notice: str = _("Ticket #%(id)s «%(subject)s»: %(what)s (due %(due)s).", id=ticket.id,
+                    subject=ticket.subject[:80], what=what, due=format_datetime(due, "dd.MM.yyyy HH:mm"))
+    return notice
 
 
 def _notify_all(ticket: Ticket, users: list[User], clock: str, level: int, known: set[NoticeKey],

@@ -15,14 +15,15 @@ from wtforms import (
     StringField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 DAY_KIND_CHOICES = [
-    ("", _l("As the weekly schedule")),
-    ("holiday", _l("Public holiday")),
-    ("day_off", _l("Day off (transfer)")),
-    ("working", _l("Working day")),
-    ("short", _l("Shortened working day")),
+    SelectChoice("", _l("As the weekly schedule")),
+    SelectChoice("holiday", _l("Public holiday")),
+    SelectChoice("day_off", _l("Day off (transfer)")),
+    SelectChoice("working", _l("Working day")),
+    SelectChoice("short", _l("Shortened working day")),
 ]
 
 
@@ -47,15 +48,15 @@ class HoursForm(FlaskForm):
 class PolicyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     scope = SelectField(_l("Applies to"), choices=[
-        ("global", _l("Everything (global default)")), ("department", _l("A department")),
-        ("category", _l("A category"))])
+        SelectChoice("global", _l("Everything (global default)")), SelectChoice("department", _l("A department")),
+        SelectChoice("category", _l("A category"))])
     category_id = SelectField(_l("Category"), coerce=int, validate_choice=True)
     department_id = SelectField(_l("Department"), coerce=int, validate_choice=True)
     reaction_hours = FloatField(_l("Reaction time, hours"), default=24,
                                 validators=[InputRequired(), NumberRange(min=0.1, max=24 * 60)])
     reaction_in_working_hours = BooleanField(_l("Count the reaction in working hours"))
     reaction_stops_at = SelectField(_l("The reaction clock stops at"), choices=[
-        ("first_reply", _l("the first public reply")), ("routing", _l("routing to a department"))])
+        SelectChoice("first_reply", _l("the first public reply")), SelectChoice("routing", _l("routing to a department"))])
     resolution_days = IntegerField(_l("Resolution time, working days"), default=7,
                                    validators=[InputRequired(), NumberRange(min=1, max=365)])
     high_factor = FloatField(_l("Share of the time for high priority"), default=0.5,

@@ -2,6 +2,7 @@
 global one, else the built-in defaults (24 calendar hours to react, 7 working days)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,7 +42,7 @@ def find_policy(category_id: int | None, department_id: int | None) -> SlaPolicy
     if category_id is not None and department_id is None:
         category = db.session.get(Category, category_id)
         department_id = category.default_department_id if category else None
-    candidates = db.session.scalars(db.select(SlaPolicy).where(db.or_(
+    candidates: Sequence[SlaPolicy] = db.session.scalars(db.select(SlaPolicy).where(db.or_(
         SlaPolicy.category_id == category_id if category_id is not None else db.false(),
         SlaPolicy.department_id == department_id if department_id is not None else db.false(),
         db.and_(SlaPolicy.category_id.is_(None), SlaPolicy.department_id.is_(None)),

@@ -8,6 +8,7 @@ status (``TicketStatus.pauses_sla``).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..models import Ticket, TicketStatus
 from . import clock
@@ -31,7 +32,7 @@ def compute_deadlines(ticket: Ticket) -> None:
         created, terms, ticket.priority or "normal", calendar, timedelta(seconds=ticket.sla_paused_seconds or 0))
 
 
-def set_opening_deadlines(rows: list[dict]) -> None:
+def set_opening_deadlines(rows: list[dict[str, Any]]) -> None:
     """Fill in the deadlines of tickets about to be inserted (column values as dicts), so
     the INSERT carries them and no UPDATE follows. One policy lookup per distinct
     (category, department) in the batch: a policy edited meanwhile applies to the next batch."""

@@ -51,7 +51,8 @@ def get_calendar() -> BusinessCalendar:
     """The city's calendar (cached for :data:`CACHE_SECONDS` in this process)."""
     cached = current_app.extensions.get(_CACHE_KEY)
     if cached is not None and _time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
+        calendar: BusinessCalendar = cached[1]  # app.extensions holds Any
+        return calendar
     calendar = build_calendar()
     current_app.extensions[_CACHE_KEY] = (_time.monotonic(), calendar)
     return calendar

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import jobs
 from ..auth.scope import roles_required
 from ..extensions import db
 from ..i18n import city_today
 from ..models import Category, Department, Role
 from ..models.sla import SlaPolicy
-from ..queue import enqueue
 from . import admin
 from .forms import DayForm, DeleteForm, HoursForm, PolicyForm
 from .store import get_calendar
@@ -142,7 +142,7 @@ def policy_edit(policy_id: int | None):
     if form.validate_on_submit():
         error = _save_policy(policy or SlaPolicy(), form, is_new=policy is None)
         if error is None:
-            enqueue("workers.sla.recompute_deadlines")  # after the commit: open tickets follow the policy
+            # _save_policy queued the recompute: open tickets follow the policy
             flash(_("Saved. Deadlines of open tickets are being recomputed."), "success")
             return redirect(url_for("sla.policies"))
         flash(error, "error")
@@ -171,6 +171,7 @@ def _save_policy(policy: SlaPolicy, form: PolicyForm, is_new: bool) -> str | Non
     policy.high_factor, policy.urgent_factor = form.high_factor.data, form.urgent_factor.data
     if is_new:
         db.session.add(policy)
+    jobs.enqueue_after_commit(jobs.RECOMPUTE_DEADLINES)  # open tickets follow the policy
     try:
         db.session.commit()
     except IntegrityError:
@@ -188,7 +189,7 @@ def policy_delete(policy_id: int):
     if policy is None:
         abort(404)
     db.session.delete(policy)
+    jobs.enqueue_after_commit(jobs.RECOMPUTE_DEADLINES)
     db.session.commit()
-    enqueue("workers.sla.recompute_deadlines")
     flash(_("Policy deleted."), "success")
     return redirect(url_for("sla.policies"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,9 +31,10 @@ from .services import TicketError
 from .workflow import REASON_REQUIRED, allowed_next, change_status
 
 S = TicketStatus
+_Org = TypeVar("_Org", Department, Category)
 
 
-def _find_active(model, row_id: int | None, missing: str):
+def _find_active(model: type[_Org], row_id: int | None, missing: str) -> _Org | None:
     """An active department/category by id; None when none was chosen."""
     if row_id is None:
         return None
@@ -84,6 +85,7 @@ def merge_into(ticket: Ticket, user: User, target: Ticket) -> Ticket:
 def do_route(ticket: Ticket, form: forms.RouteForm, user: User) -> str:
     appeal(ticket, user, find_department(form.department_id.data), find_category(form.category_id.data),
            form.priority.data)
+    assert ticket.department is not None  # appeal() refuses to route without one
     return _("Ticket #%(id)s routed to %(department)s.", id=ticket.id, department=ticket.department.name)
 
 
@@ -111,8 +113,8 @@ def do_category(ticket: Ticket, form: forms.CategoryForm, user: User) -> str:
 
 
 def do_department(ticket: Ticket, form: forms.DepartmentForm, user: User) -> str:
-    department = find_department(form.department_id.data)
-    if department.id == ticket.department_id:
+    department = find_department(form.department_id.data)  # required by the form
+    if department is None or department.id == ticket.department_id:
         return _saved(False)
     # Through route(): a new ticket given a department becomes routed.
     services.route(ticket, user, department=department)

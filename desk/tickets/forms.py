@@ -30,7 +30,7 @@ def optional_int(value) -> int | None:
         return -1
 
 
-def priority_choices() -> list[tuple[str, str]]:
+def priority_choices() -> list[SelectChoice]:
     return [SelectChoice(p.value, labels.label("priority", p.value)) for p in Priority]
 
 

@@ -12,7 +12,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, load_only
 
 from ..auth.scope import ticket_scope
@@ -28,6 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..refusals import DeskError
 from ..web_input import DB_INT_MAX, parse_id
 from .search import search_condition
 
@@ -38,12 +41,15 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-class FilterError(ValueError):
+class FilterError(DeskError):
     """Invalid list arguments; ``errors`` maps each bad field name to a message."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(_l("some query parameters are not acceptable"), fields=errors)
         self.errors = errors
+
+    def __str__(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.field_messages().items())
 
 
 def _values(args: Mapping, name: str) -> list[str]:
@@ -95,12 +101,12 @@ class QueueFilters:
             statuses = []
         bad = [s for s in statuses if s not in TicketStatus.values()]
         if bad:
-            errors["status"] = f"unknown status: {', '.join(bad)}"
+            errors["status"] = _l("unknown status: %(values)s", values=", ".join(bad))
 
         def choice(name: str, allowed: list[str]) -> str | None:
             value = _one(args, name)
             if value and value not in allowed:
-                errors[name] = f"must be one of {', '.join(allowed)}"
+                errors[name] = _l("must be one of %(values)s", values=", ".join(allowed))
             return value or None
 
         def number(name: str) -> int | None:
@@ -109,21 +115,21 @@ class QueueFilters:
                 return None
             parsed = parse_id(value)
             if parsed is None:
-                errors[name] = "must be a positive integer"
+                errors[name] = _l("must be a positive integer")
             return parsed
 
         def flag(name: str) -> bool:
             value = _one(args, name).lower()
             if value not in _TRUE | _FALSE:
-                errors[name] = "must be 1 or 0"
+                errors[name] = _l("must be 1 or 0")
             return value in _TRUE
 
         q = " ".join(str(args.get("q") or "").split())
         if len(q) > MAX_QUERY:
-            errors["q"] = f"at most {MAX_QUERY} characters"
+            errors["q"] = _l("at most %(limit)s characters", limit=MAX_QUERY)
         sort = _one(args, "sort") or "newest"
         if sort not in SORTS:
-            errors["sort"] = f"must be one of {', '.join(SORTS)}"
+            errors["sort"] = _l("must be one of %(values)s", values=", ".join(SORTS))
 
         filters = cls(
             status=tuple(dict.fromkeys(statuses)),
@@ -206,7 +212,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
         if when is not None and when.tzinfo is None:
             raise ValueError("naive cursor time")
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise FilterError({"cursor": "invalid or expired cursor"}) from exc
+        raise FilterError({"cursor": _l("invalid or expired cursor")}) from exc
     return when, ticket_id
 
 

@@ -17,7 +17,7 @@ import re
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from ..extensions import db
 from ..models import Ticket
@@ -79,7 +79,7 @@ def _sqlite_has_fts(engine: Engine) -> bool:
     return _fts_ready[key]
 
 
-def _pg_rare_matches(cond) -> list[int] | None:
+def _pg_rare_matches(cond: TextClause) -> list[int] | None:
     """Ids of all tickets matching ``cond`` when there are fewer than ``cap``, else None.
 
     The planner cannot estimate rare terms (a name, a house number): it then walks the
@@ -96,7 +96,7 @@ def _fts5_query(q: str) -> str:
     return " ".join(f'"{w}"*' for w in _WORD.findall(q))
 
 
-def search_condition(q: str) -> ColumnElement[bool]:
+def search_condition(q: str) -> ColumnElement[bool] | TextClause:
     """A WHERE condition matching tickets whose subject or author contains ``q``.
 
     ``#123`` (or a bare number) also finds the ticket with that id.
@@ -109,6 +109,8 @@ def search_condition(q: str) -> ColumnElement[bool]:
         if q.startswith("#"):
             return by_id
 
+    # The PostgreSQL match stays literal SQL (see PG_SEARCH_VECTOR), hence the TextClause.
+    cond: ColumnElement[bool] | TextClause
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         cond = text(f"{PG_SEARCH_VECTOR} @@ websearch_to_tsquery('russian', :desk_q)").bindparams(desk_q=q)

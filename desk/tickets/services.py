@@ -5,8 +5,11 @@ commits once (views and jobs own the transaction).
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import Category, Department, Note, Priority, Role, Ticket, TicketStatus, User
+from ..refusals import DeskError
 from .workflow import (
     TransitionError,
     change_status,
@@ -18,8 +21,16 @@ from .workflow import (
 
 S = TicketStatus
 
-class TicketError(ValueError):
+class TicketError(DeskError):
     """An operation that cannot be done on this ticket, with a message for the user."""
+
+    code = "conflict"
+    status = 409
+
+
+def status_label(status: str) -> object:
+    """A status as users read it (translated when the message renders)."""
+    return _l(TicketStatus(status).label)
 
 
 def set_category(ticket: Ticket, category: Category | None, actor: User | None) -> bool:
@@ -48,7 +59,7 @@ def set_department(ticket: Ticket, department: Department | None, actor: User | 
 def assign(ticket: Ticket, assignee: User | None, actor: User | None) -> bool:
     if assignee is not None and ticket.department_id and assignee.role == Role.DEPARTMENT_HEAD.value \
             and assignee.department_id != ticket.department_id:
-        raise TicketError("the assignee belongs to another department")
+        raise TicketError(_l("the assignee belongs to another department"), field="assignee")
     return set_field(ticket, actor, "assignee_id", assignee.id if assignee else None,
                      shown_old=ticket.assignee.display_name if ticket.assignee else None,
                      shown_new=assignee.display_name if assignee else None)
@@ -74,7 +85,8 @@ def route(
         set_priority(ticket, priority, actor)
     if department is not None:
         if not S(ticket.status).routable:
-            raise TicketError(f"a ticket in status {ticket.status} cannot be routed")
+            raise TicketError(_l("a ticket in status %(status)s cannot be routed",
+                                 status=status_label(ticket.status)))
         set_department(ticket, department, actor)
         ticket.return_reason = None
         if ticket.status == S.NEW.value:
@@ -92,14 +104,15 @@ def accept(ticket: Ticket, actor: User) -> None:
 def return_to_triage(ticket: Ticket, actor: User, reason: str) -> None:
     """A department sends a wrongly routed ticket back to the operators, saying why."""
     if not (reason or "").strip():
-        raise TicketError("say why the ticket goes back to triage")
+        raise TicketError(_l("say why the ticket goes back to triage"), field="reason",
+                          code="validation_failed", status=422)
     change_status(ticket, S.NEW, actor, reason=reason)
 
 
 def add_note(ticket: Ticket, actor: User, text: str) -> Note:
     text = (text or "").strip()
     if not text:
-        raise TicketError("the note is empty")
+        raise TicketError(_l("the note is empty"), field="text", code="validation_failed", status=422)
     note = Note(ticket=ticket, author_id=actor.id, text=text)
     db.session.add(note)
     record_event(ticket, actor, "note", new=text[:200])
@@ -134,16 +147,17 @@ def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     """
     target = merge_root(target)
     if source.id == target.id:
-        raise TicketError("a ticket cannot be merged into itself")
+        raise TicketError(_l("a ticket cannot be merged into itself"))
     if not S(target.status).joinable:  # a merged ticket joins the target like a follow-up
-        raise TicketError(f"cannot merge into a ticket in status {target.status}")
+        raise TicketError(_l("cannot merge into a ticket in status %(status)s", status=status_label(target.status)))
     if actor is not None and actor.role == Role.DEPARTMENT_HEAD.value and not (
             source.department_id == target.department_id == actor.department_id):
-        raise TicketError("a department head merges only tickets of their own department")
+        raise TicketError(_l("a department head merges only tickets of their own department"))
     try:
         change_status(source, S.MERGED, actor)
     except TransitionError as exc:
-        raise TicketError(f"a ticket in status {source.status} cannot be merged") from exc
+        raise TicketError(_l("a ticket in status %(status)s cannot be merged",
+                             status=status_label(source.status))) from exc
     source.merged_into_id = target.id
     record_event(source, actor, "merge", field="merged_into_id", new=target.id)
     record_event(target, actor, "merge_in", new=source.id)

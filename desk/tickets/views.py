@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from ..auth.scope import get_ticket_or_404, roles_required
 from ..extensions import db
 from ..models import Role, Ticket
+from ..refusals import flash_refusal
 from . import actions, forms
 from . import card as card_data
 from .bulk import BulkRequest, apply_bulk, summary
@@ -105,7 +106,7 @@ def act(ticket_id: int, action: str):
         db.session.commit()
     except (TicketError, TransitionError) as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return back
     flash(message, "success")
     return back
@@ -143,7 +144,7 @@ def bulk():
         db.session.commit()
     except TicketError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return back
     flash(summary(bulk_request, result), "success" if result.done and not result.skipped else "info")
     return back

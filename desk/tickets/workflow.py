@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Ticket, TicketEvent, TicketStatus, User, utcnow
+from ..refusals import DeskError
 from ..sla import services as sla
 
 S = TicketStatus
@@ -36,8 +38,11 @@ status_changed = signals.signal("ticket-status-changed")
 ticket_changed = signals.signal("ticket-changed")
 
 
-class TransitionError(ValueError):
+class TransitionError(DeskError):
     """A status change the transition table does not allow."""
+
+    code = "transition_not_allowed"
+    status = 409
 
 
 def allowed_next(ticket: Ticket) -> list[TicketStatus]:
@@ -119,11 +124,12 @@ def change_status(
     old = TicketStatus(ticket.status)
     new = TicketStatus(new)
     if new not in ALLOWED_TRANSITIONS[old]:
-        raise TransitionError(f"cannot change status from {old.value} to {new.value}")
+        raise TransitionError(_l("cannot change status from %(old)s to %(new)s",
+                                 old=_l(old.label), new=_l(new.label)))
     reason = (reason or "").strip() or None
     returned = (old, new) in REASON_REQUIRED
     if returned and not reason:
-        raise TransitionError("a reason is required to return a ticket to triage")
+        raise TransitionError(_l("a reason is required to return a ticket to triage"))
 
     now = utcnow()
     ticket.status = new.value

@@ -1,16 +1,21 @@
 """The network-independent half of every collector.
 
-A network module (``workers/collectors/<platform>.py``) provides:
+Raw updates become events by the network spec's ``normaliser`` (``desk.channels.
+<platform>_events.normalize(account, raw_update) -> list[ChannelEvent]``: pure, no
+database; it raises on a payload it cannot understand, and that update goes to the dead
+letters). Polls, webhook deliveries and dead-letter replays all go through
+:func:`normalize` here. A network module (``workers/collectors/<platform>.py``) provides:
 
 - ``fetch(account, cursor, config) -> PollBatch``: one call to the network for updates
   after ``cursor`` (raw update dicts plus the cursor that confirms them); raises
   :mod:`desk.channels.errors` on faults;
-- ``normalize(account, raw_update) -> list[ChannelEvent]``: one raw update into events
-  (raises on a payload it cannot understand: that update goes to the dead letters);
 - optionally ``parse_delivery(account, payload) -> list[dict]``: the raw updates in one
   webhook body (default: the body is one update).
-- optionally ``prepare(account, updates)``: called once per batch before ``normalize``
+- optionally ``prepare(account, updates)``: called once per batch before normalising
   (VK resolves the batch's author names with one request); must not raise on faults.
+- optionally ``complete(account, raw_update, events) -> list[ChannelEvent]``: what the
+  pure normaliser cannot know, from the desk's state (VK and OK: the names ``prepare``
+  cached; MAX: whether a sender-less message is a reply the desk posted);
 - optionally ``backfill(account, since, progress) -> ApplyCounts``: read history since
   the aware datetime ``since``, committing as it goes; ``progress(done, total=None,
   note="")`` draws the bar of ``flask collect backfill``;
@@ -34,6 +39,7 @@ from flask import current_app
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import IntegrityError
 
+from desk import jobs
 from desk.channels.errors import ChannelError
 from desk.channels.events import CommentDeleted, CommentRestored, InboundMessage, PostSeen, Skipped
 from desk.channels.http import with_retries
@@ -81,6 +87,14 @@ class ApplyCounts:
 def network_module(platform: str):
     """The collector module the network's spec names (KeyError for a platform without one)."""
     return importlib.import_module(spec_for(platform).collector)
+
+
+def normalize(account: Account, module, raw: Any) -> list:
+    """One raw update into events: the spec's normaliser, then the collector's
+    ``complete`` (see the module doc); raises what they raise."""
+    events = spec_for(account.platform).load("normaliser")(account, raw)
+    complete = getattr(module, "complete", None)
+    return complete(account, raw, events) if complete is not None else events
 
 
 def get_state(account_id: int, stream: str = "main") -> CollectorState:
@@ -179,7 +193,7 @@ def apply_updates(account: Account, module, updates: list[dict], source: str, co
         module.prepare(account, updates)  # e.g. VK: resolve all authors' names in one call
     for raw in updates:
         try:
-            normalized = module.normalize(account, raw)
+            normalized = normalize(account, module, raw)
             events.extend(normalized)
         except Exception as exc:  # noqa: BLE001 — any parsing failure is kept, never dropped
             log.warning("dead letter for account %s: %s", account.id, exc)
@@ -389,7 +403,7 @@ def sweep_pending_deliveries(older_than_seconds: int = 60) -> int:
                                             WebhookDelivery.received_at < cutoff).limit(1000)
     ).all()
     for delivery_id in ids:
-        enqueue("workers.collectors.base.process_delivery", delivery_id)
+        enqueue(jobs.PROCESS_DELIVERY, delivery_id)
     return len(ids)
 
 
@@ -408,7 +422,7 @@ def replay_dead_letter(letter_id: int) -> ApplyCounts:
         raw = json.loads(letter.payload)
         updates = module.parse_delivery(letter.account, raw) \
             if letter.source == "webhook" and hasattr(module, "parse_delivery") else [raw]
-        events = [e for u in updates for e in module.normalize(letter.account, u)]
+        events = [e for u in updates for e in normalize(letter.account, module, u)]
         apply_events(events, counts)
     except Exception as exc:  # noqa: BLE001 — still broken: keep it, with the new error
         db.session.rollback()
@@ -463,7 +477,7 @@ def poll_due_accounts(now: datetime | None = None) -> list[int]:
             due.append(account.id)
     db.session.rollback()  # read-only; nothing to keep open while enqueueing
     for account_id in due:
-        enqueue("workers.collectors.base.poll_account_job", account_id, job_timeout=600)
+        enqueue(jobs.POLL_ACCOUNT, account_id, job_timeout=600)
     return due
 
 

@@ -16,9 +16,10 @@ from typing import Any
 from flask import current_app
 
 from desk.channels.ok import OkClient
+from desk.channels.ok_events import bot_user
+from desk.channels.ok_events import given_name as _given
 from desk.channels.payload import optional_object, text_id
 from desk.queue import get_redis
-from desk.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,6 @@ NAME_TTL = 7 * 24 * 3600
 
 def config() -> Mapping[str, Any]:
     return current_app.config
-
-
-def bot_user(sender: Mapping[str, Any]) -> str | None:
-    """The user id of a Bot API ``sender`` (``"user:577…"`` or a bare number)."""
-    user_id = text_id(sender.get("user_id"))
-    return user_id.removeprefix("user:") or None if user_id else None
-
-
-def _given(name: Any) -> str:
-    return clean_text(name).strip() if isinstance(name, str) else ""
 
 
 def _unnamed_author(update: Any) -> str | None:

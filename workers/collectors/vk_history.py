@@ -17,8 +17,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from desk import jobs
 from desk.channels.errors import ChannelError
 from desk.channels.vk import VKClient
+from desk.channels.vk_events import MENTION, group_id_of
 from desk.extensions import db
 from desk.models import Account, CollectorState, utcnow
 
@@ -118,7 +120,7 @@ def backfill(account: Account, since: date | datetime, progress: Progress | None
     """Pull the posts published since ``since`` and their comments (``wall.get`` +
     ``wall.getComments``, service token), committing post by post; ``progress(done,
     total)`` is called after each post. Safe to run again: repeats are duplicates."""
-    group_id = vk.group_id_of(account)
+    group_id = group_id_of(account)
     config = current_app.config
     api = vk.client_for(account, config, "service")
     since_ts = int(_as_datetime(since).timestamp())
@@ -170,7 +172,7 @@ def collect_mentions(account_id: int) -> ApplyCounts:
     if not keywords:
         return ApplyCounts()
     config = current_app.config
-    group_id = vk.group_id_of(account)
+    group_id = group_id_of(account)
     state = get_state(account.id, MENTIONS_STREAM)
     cursor: dict[str, Any] = json.loads(state.cursor) if state.cursor else {}
     now = utcnow()
@@ -183,7 +185,7 @@ def collect_mentions(account_id: int) -> ApplyCounts:
         db.session.commit()
         raise
     posts = sorted(found.values(), key=lambda p: int(p.get("date") or 0))
-    updates = [{"type": vk.MENTION, "object": p} for p in posts
+    updates = [{"type": MENTION, "object": p} for p in posts
                if -group_id not in (int(p["owner_id"]), int(p.get("from_id") or 0))]  # not the city's own posts
     newest = max([start_time] + [int(p.get("date") or 0) for p in posts])
 
@@ -208,5 +210,5 @@ def collect_all_mentions() -> list[int]:
     ids = [a.id for a in accounts if (a.settings or {}).get("mention_keywords")]
     db.session.rollback()  # read-only; nothing to keep open while enqueueing
     for account_id in ids:
-        enqueue("workers.collectors.vk.collect_mentions", account_id, job_timeout=600)
+        enqueue(jobs.COLLECT_MENTIONS, account_id, job_timeout=600)
     return ids
