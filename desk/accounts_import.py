@@ -108,12 +108,12 @@ def read_rows(path: str | Path) -> list[tuple[int, dict]]:
 
         sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else None for h in next(rows, [])]
+        columns = [str(h).strip() if h is not None else None for h in next(rows, [])]
         out = []
         for number, values in enumerate(rows, 2):
             if all(_empty(v) for v in values):
                 continue
-            out.append((number, unflatten(dict(zip(header, values, strict=False)))))
+            out.append((number, unflatten(dict(zip(columns, values, strict=False)))))
         return out
     raise ValueError(f"unknown file type {suffix or '(none)'}: use .json, .csv or .xlsx")
 

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
+
+    # Flask-Babel ships no type information (its functions are Any to mypy). The strictly
+    # typed packages import ``gettext as _`` and ``lazy_gettext as _l`` from here: the
+    # same functions at run time, with their signatures for the type checker.
+    def gettext(string: str, /, **variables: Any) -> str: ...
+
+    def lazy_gettext(string: str, /, **variables: Any) -> LazyString: ...
+else:
+    from flask_babel import gettext, lazy_gettext
+
+__all__ = ["gettext", "lazy_gettext"]
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast, overload
 
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -44,6 +46,9 @@ SUBJECT_LENGTH = 200
 MAX_NAME = 300
 MAX_REF = 160
 
+#: column values of one row for a bulk INSERT (the fast path of :func:`ingest_many`)
+Values = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class InboundMessage:
@@ -52,7 +57,7 @@ class InboundMessage:
     account_id: int
     external_id: str
     text: str
-    sent_at: datetime
+    sent_at: datetime | None  # None when the network gave no time: ingest takes the current one
     author_id: str | None = None
     author_name: str = ""
     # The conversation the message belongs to: a post's comment thread or a chat.
@@ -100,6 +105,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+@overload
+def _short(value: str, limit: int = MAX_REF) -> str: ...
+@overload
+def _short(value: str | None, limit: int = MAX_REF) -> str | None: ...
 def _short(value: str | None, limit: int = MAX_REF) -> str | None:
     if value is None:
         return None
@@ -209,7 +218,7 @@ def _apply_edit(message: Message, incoming: InboundMessage, text: str) -> Ingest
 
 
 def _ticket_values(account: Account, incoming: InboundMessage, text: str, post_id: int | None,
-                   thread_ref: str | None, author_id: str | None, author_name: str, sent_at: datetime) -> dict:
+                   thread_ref: str | None, author_id: str | None, author_name: str, sent_at: datetime) -> Values:
     """Column values of a new ticket (before the SLA adds its deadlines)."""
     now = utcnow()
     return {
@@ -340,13 +349,13 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
     keys = {_short(m.external_id) for m in messages if m.external_id}
     refs = {_short(m.post_ref) for m in messages if m.post_ref}
     pairs = [(_short(m.thread_ref), _short(m.author_id, 128)) for m in messages if m.thread_ref and m.author_id]
-    stored = set()
+    stored: set[tuple[int, str | None]] = set()
     if keys and known_ids:
-        stored = set(db.session.execute(
+        stored = {(account_id, external_id) for account_id, external_id in db.session.execute(
             db.select(Message.account_id, Message.external_id).where(
-                Message.account_id.in_(known_ids), Message.external_id.in_(keys))).all())
-    post_ids: dict[tuple[int, str], int] = {}  # a confirmed ref: the post by its id or thread root
-    root_posts: dict[tuple[int, str], int] = {}  # an unconfirmed ref: only the post it is the root of
+                Message.account_id.in_(known_ids), Message.external_id.in_(keys)))}
+    post_ids: dict[tuple[int, str | None], int] = {}  # a confirmed ref: the post by its id or thread root
+    root_posts: dict[tuple[int, str | None], int] = {}  # an unconfirmed ref: only the post it is the root of
     if refs and known_ids:
         for post_id, account_id, external_id, thread_ref in db.session.execute(db.select(
                 Post.id, Post.account_id, Post.external_id, Post.thread_ref).where(
@@ -359,16 +368,18 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
         post_key = (m.account_id, _short(m.post_ref))
         if (m.post_ref and m.post_ref_confirmed and m.account_id in known_ids and post_key not in post_ids
                 and (m.account_id, _short(m.external_id)) not in stored):
-            post_ids[post_key] = find_post(*post_key).id
-    with_ticket = set()
+            post = find_post(*post_key)
+            assert post is not None  # a confirmed ref finds its post or makes a placeholder
+            post_ids[post_key] = post.id
+    with_ticket: set[tuple[int, str | None, str | None]] = set()
     if pairs and known_ids:
-        with_ticket = set(db.session.execute(
+        with_ticket = {(account_id, thread_ref, author_id) for account_id, thread_ref, author_id in db.session.execute(
             db.select(Ticket.account_id, Ticket.thread_ref, Ticket.author_external_id).where(
                 Ticket.account_id.in_(known_ids), Ticket.thread_ref.in_({t for t, _ in pairs}),
-                Ticket.author_external_id.in_({a for _, a in pairs}))).all())
+                Ticket.author_external_id.in_({a for _, a in pairs})))}
 
     results: list[IngestResult | None] = [None] * len(messages)
-    pending: list[tuple[int, dict, dict]] = []
+    pending: list[tuple[int, Values, Values]] = []
     for index, incoming in enumerate(messages):
         account = accounts.get(incoming.account_id)
         key = (incoming.account_id, _short(incoming.external_id))
@@ -412,10 +423,10 @@ def ingest_many(messages: list[InboundMessage]) -> list[IngestResult]:
         pending.append((index, ticket, message))
     if pending:
         _insert_opened(pending, results)
-    return results
+    return cast("list[IngestResult]", results)  # every message has its result by now
 
 
-def _insert_rows(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
+def _insert_rows(table: Table, rows: list[Values], key: tuple[str, ...]) -> list[int]:
     """Insert ``rows`` into ``table`` in as few statements as the backend allows and
     return their ids in the order of ``rows``.
 
@@ -427,9 +438,9 @@ def _insert_rows(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
     SQLAlchemy to sort it makes it insert one row per statement there.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.scalars(
+        ids = list(db.session.scalars(
             db.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)}).all()
+            {"table": table.name, "n": len(rows)}).all())
         for row, row_id in zip(rows, ids, strict=False):
             row["id"] = row_id
         db.session.execute(table.insert(), rows)
@@ -441,21 +452,21 @@ def _insert_rows(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
     return [by_key[tuple(row[k] for k in key)] for row in rows]
 
 
-def _insert_opened(pending: list[tuple[int, dict, dict]], results: list) -> None:
+def _insert_opened(pending: list[tuple[int, Values, Values]], results: list[IngestResult | None]) -> None:
     """Insert the fast path's new tickets with their first message and "created" event,
     a few statements per table for the whole batch (see :func:`_insert_rows`)."""
     db.session.flush()  # the ORM's pending rows go first (posts, slow-path tickets)
-    tickets, messages = Ticket.__table__, Message.__table__
+    ticket_table, message_table = Ticket.__table__, Message.__table__
     ticket_rows = [ticket for _, ticket, _ in pending]
     set_opening_deadlines(ticket_rows)  # the whole batch in one pass, carried by the INSERT
     # (account, thread, author) is unique among the pending tickets: a second comment of
     # that author in that thread took the slow path (it joins the first one's ticket).
-    ticket_ids = _insert_rows(tickets, ticket_rows, ("account_id", "thread_ref", "author_external_id"))
-    message_rows = []
+    ticket_ids = _insert_rows(ticket_table, ticket_rows, ("account_id", "thread_ref", "author_external_id"))
+    message_rows: list[Values] = []
     for ticket_id, (_, _, message) in zip(ticket_ids, pending, strict=False):
         message["ticket_id"] = ticket_id
         message_rows.append(message)
-    message_ids = _insert_rows(messages, message_rows, ("account_id", "external_id"))
+    message_ids = _insert_rows(message_table, message_rows, ("account_id", "external_id"))
     db.session.execute(TicketEvent.__table__.insert(), [
         {"ticket_id": ticket_id, "kind": "created", "new_value": ticket["platform"]}
         for ticket_id, (_, ticket, _) in zip(ticket_ids, pending, strict=False)])
@@ -474,7 +485,7 @@ def _insert_opened(pending: list[tuple[int, dict, dict]], results: list) -> None
 
 def mark_deleted(account_id: int, external_id: str, deleted_at: datetime | None = None) -> Message | None:
     """Mark a resident's message deleted on the network; its text stays for the record."""
-    message = db.session.scalars(
+    message: Message | None = db.session.scalars(
         db.select(Message).where(Message.account_id == account_id, Message.external_id == _short(external_id))
     ).first()
     if message is None or message.is_deleted:
@@ -489,7 +500,7 @@ def mark_deleted(account_id: int, external_id: str, deleted_at: datetime | None 
 
 def mark_restored(account_id: int, external_id: str) -> Message | None:
     """Undo :func:`mark_deleted` (VK ``wall_reply_restore``)."""
-    message = db.session.scalars(
+    message: Message | None = db.session.scalars(
         db.select(Message).where(Message.account_id == account_id, Message.external_id == _short(external_id))
     ).first()
     if message is None or not message.is_deleted:

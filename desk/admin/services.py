@@ -6,6 +6,7 @@ show the message next to that field.
 """
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -155,7 +156,7 @@ def credential_status(account: Account) -> dict[str, bool]:
 
 def save_account(account: Account | None, platform: str, name: str, link: str, direction: str,
                  department: Department | None, is_active: bool, settings: dict[str, str],
-                 secrets: dict[str, str], clear: set[str] = frozenset()) -> Account:
+                 secrets: dict[str, str], clear: Set[str] = frozenset()) -> Account:
     """Create or update an account.
 
     ``secrets`` holds what the administrator typed: an empty value keeps the stored

@@ -1,6 +1,8 @@
 """``GET /api/v1/tickets``: the pages' queue query (desk.tickets.queries) as JSON."""
 from __future__ import annotations
 
+from typing import cast
+
 from ..models import User, utcnow
 from ..tickets.queries import QueueFilters, queue_page
 from .serializers import ticket_summary
@@ -15,7 +17,8 @@ def list_tickets(user: User) -> dict:
     cursor = args.pop("cursor", None)
     # A FilterError is answered by the API's DeskError handler (422, the bad fields named).
     filters = QueueFilters.from_args(args)
-    page = queue_page(user, filters, cursor, limit)
+    # read_query() checked the types LIST_QUERY declares: an optional text cursor, an integer limit
+    page = queue_page(user, filters, cast("str | None", cursor), cast(int, limit))
     now = utcnow()
     # queue_page loads category, department and assignee with the rows: no N+1 here.
     return {"items": [ticket_summary(t, now) for t in page.rows], "next_cursor": page.next_cursor}

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 from flask import request
 
@@ -133,11 +134,11 @@ def _body_value(name: str, field: Field, value: object, wrong: dict, refused: di
     if field.type is int:
         low = field.minimum if field.minimum is not None else -DB_INT_MAX
         high = field.maximum if field.maximum is not None else DB_INT_MAX
-        if not low <= value <= high:
+        if not low <= cast(int, value) <= high:  # _type_ok() checked it
             wrong[name] = f"must be between {low} and {high}"
         return value
     if field.type is str:
-        _check_text(name, field, value, refused)
+        _check_text(name, field, cast(str, value), refused)
     return value
 
 

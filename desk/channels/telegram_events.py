@@ -205,6 +205,7 @@ def _message(account: Account, message: dict, *, is_edit: bool) -> ChannelEvent:
     text = message_text(message)
     if text is None:
         return Skipped("service message", external_id)
+    thread: Thread | Skipped
     if chat.get("type") == "private":
         thread = Thread(f"dm:{chat_id}", None, False, None)
     else:

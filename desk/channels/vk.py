@@ -259,7 +259,9 @@ _PLACE_REF = re.compile(r"^([a-z]+):(-?\d+)_(\d+)$")
 def place_of(ref: str | None) -> tuple[Place, int, int] | None:
     """``"photo:-1_2"`` → (the photo place, owner -1, id 2); None for a wall or dialog ref."""
     match = _PLACE_REF.match(ref or "")
-    place = _PLACE_BY_PREFIX.get(match.group(1)) if match else None
+    if match is None:
+        return None
+    place = _PLACE_BY_PREFIX.get(match.group(1))
     return (place, int(match.group(2)), int(match.group(3))) if place else None
 
 

@@ -129,7 +129,8 @@ def _post_new(account: Account, group_id: int, post: dict) -> list[ChannelEvent]
 def _dialog_message(account: Account, group_id: int, obj: dict, *, is_edit: bool = False) -> list[ChannelEvent]:
     """A direct message: ``message_new`` wraps it as ``{message, client_info}`` since API
     5.103 (the object itself before); ``message_edit`` is the message object."""
-    message = obj.get("message") if isinstance(obj.get("message"), dict) else obj
+    inner = obj.get("message")
+    message: dict[str, Any] = inner if isinstance(inner, dict) else obj
     from_id = int_id(message.get("from_id", message.get("user_id")), "from_id")
     peer_id = optional_int_id(message.get("peer_id"), "peer_id") or from_id
     number = optional_int_id(message.get("conversation_message_id"), "conversation_message_id") \

@@ -113,9 +113,10 @@ def qr_code_png(account_id: int):
 def _growth_from_query():
     """The growth report the query string asks for, and its cleaned arguments."""
     network, direction = _filters()
-    args = {"days": clean_days(request.args.get("days")), "network": network, "direction": direction,
-            "account_id": parse_id(request.args.get("account"))}
-    report = growth_report(args["days"], direction=direction, network=network, account_id=args["account_id"])
+    days = clean_days(request.args.get("days"))
+    account_id = parse_id(request.args.get("account"))
+    args = {"days": days, "network": network, "direction": direction, "account_id": account_id}
+    report = growth_report(days, direction=direction, network=network, account_id=account_id)
     return args, report
 
 
@@ -144,7 +145,8 @@ def growth_xlsx():
 def publications_page():
     network, direction = _filters()
     days = clean_days(request.args.get("days"))
-    sort = request.args.get("sort") if request.args.get("sort") in publications.SORTS else "posts"
+    requested = request.args.get("sort")
+    sort = requested if requested in publications.SORTS else "posts"
     rows = publications.publication_report(days, direction=direction, network=network, sort=sort)
     return render_template("registry/publications.html", rows=rows, days=days, sort=sort, network=network,
                            direction=direction, networks=NETWORKS, directions=DIRECTIONS,

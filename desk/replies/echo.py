@@ -13,6 +13,8 @@ the update is the network's (its spec's ``echo`` parser, next to its normaliser 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from ..channels.events import OwnMessage
 from ..extensions import db
@@ -25,10 +27,11 @@ log = logging.getLogger(__name__)
 D = DeliveryState
 
 
-def parse(account: Account, update: dict) -> OwnMessage | None:
+def parse(account: Account, update: Any) -> OwnMessage | None:
     """The city's own message in ``update`` by the network spec's ``echo`` parser, or None."""
     spec = SPECS.get(account.platform)
-    parser = spec.load("echo") if spec is not None else None
+    parser: Callable[[Account, dict[str, Any]], OwnMessage | None] | None = \
+        spec.load("echo") if spec is not None else None
     if parser is None or not isinstance(update, dict):
         return None
     try:
@@ -38,7 +41,7 @@ def parse(account: Account, update: dict) -> OwnMessage | None:
 
 
 def _find_delivery(account: Account, own: OwnMessage) -> ReplyDelivery | None:
-    row = db.session.scalars(db.select(ReplyDelivery).where(
+    row: ReplyDelivery | None = db.session.scalars(db.select(ReplyDelivery).where(
         ReplyDelivery.account_id == account.id, ReplyDelivery.external_id == own.external_id)).first()
     if row is not None:
         return row
@@ -58,7 +61,7 @@ def _find_delivery(account: Account, own: OwnMessage) -> ReplyDelivery | None:
     return same[0] if len(same) == 1 else None  # two alike in one thread: a person decides
 
 
-def match_own_reply(account: Account, update: dict) -> str | None:
+def match_own_reply(account: Account, update: Any) -> str | None:
     """Settle the outbox row of the city's own message in ``update`` (flush only).
 
     Returns ``"matched"``, ``"attached"`` (a reply written on the network by hand),

@@ -1,11 +1,11 @@
 """Forms of the composer, the approval list, the outbox actions and canned replies."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..i18n import lazy_gettext as _l
 from ..links import HttpUrl
 
 TEXT_LIMIT = 16384

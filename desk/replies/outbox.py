@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..links import http_url
 from ..models import Message, MessageDirection, User, utcnow
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, Reply, ReplyDelivery

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,14 +28,14 @@ class Panel:
     can_write: bool
     is_approver: bool
     needs_approval: bool
-    canned: list[CannedReply] = field(default_factory=list)
+    canned: list[Canned] = field(default_factory=list)
     limits: dict[str, int] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
     replies: list[Reply] = field(default_factory=list)
 
 
 def _active_canned() -> list[Canned]:
-    def compute() -> list[list]:
+    def compute() -> list[list[Any]]:
         return [list(row) for row in db.session.execute(
             db.select(CannedReply.id, CannedReply.title, CannedReply.body, CannedReply.department_id,
                       CannedReply.category_id)
@@ -71,7 +71,7 @@ def load_panel(ticket: Ticket, user: User, threads: list[Ticket] | None = None) 
         is_approver=services.is_approver(user),
         needs_approval=services.needs_approval(ticket, user),
         canned=canned_for(ticket) if can_write else [],
-        limits={p: texts.limit_for(p) for p in sorted(platforms) if texts.limit_for(p)},
+        limits={p: limit for p in sorted(platforms) if (limit := texts.limit_for(p))},
         values=texts.values_for(ticket) if can_write else {},
         replies=replies_of(ticket),
     )

@@ -59,7 +59,7 @@ def secret_key(value: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, margin: float = 0.05, max_margin: float = 0.25):
+    def __init__(self, redis: Redis[bytes], margin: float = 0.05, max_margin: float = 0.25):
         self.redis = redis
         self.margin = margin
         self.max_margin = max_margin
@@ -70,7 +70,7 @@ class RateLimiter:
         if not windows:
             return 0.0
         keys = [PREFIX + w.key for w in windows]
-        args: list = []
+        args: list[int | float | str] = []
         for w in windows:
             args += [w.limit, (w.seconds + min(w.seconds * self.margin, self.max_margin)) * 1000]
         args.append(uuid.uuid4().hex)
@@ -84,7 +84,7 @@ class RateLimiter:
 _limiters: dict[int, RateLimiter] = {}
 
 
-def limiter_for(redis: Redis) -> RateLimiter:
+def limiter_for(redis: Redis[bytes]) -> RateLimiter:
     """One limiter (its Lua script registered once) per Redis client, shared by every outbox."""
     limiter = _limiters.get(id(redis))
     if limiter is None or limiter.redis is not redis:  # a new client may reuse a freed id

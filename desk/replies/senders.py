@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
 
 from ..channels.errors import PermanentError
 from ..channels.max import FORWARD_ONLY_PREFIX, MaxClient
@@ -33,10 +34,10 @@ class Posted:
 
 
 #: decrypted credentials per process, keyed by the encrypted value (a changed secret is a new key)
-_credentials: dict[tuple, dict] = {}
+_credentials: dict[tuple[int, str], dict[str, Any]] = {}
 
 
-def _creds(delivery: ReplyDelivery) -> dict:
+def _creds(delivery: ReplyDelivery) -> dict[str, Any]:
     account = delivery.account
     if account is None or not account.credentials_encrypted:
         return {}
@@ -65,20 +66,21 @@ def _split_chat(external_id: str | None) -> tuple[str, int]:
     return chat, int(message)
 
 
-def _scaled(pair: tuple[int, float], config: Mapping, name: str) -> tuple[int, float]:
+def _scaled(pair: tuple[int, float], config: Mapping[str, Any], name: str) -> tuple[int, float]:
     scale = float(config["REPLY_RATE_WINDOW_SCALE"])  # benches shrink the windows
     limit = int(config.get(name, pair[0]))
     return limit, pair[1] * scale
 
 
-def windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+def windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
     """The rate windows one send of this delivery counts against (the spec's ``rate_windows``)."""
     spec = SPECS.get(delivery.platform)
-    counted = spec.load("rate_windows") if spec is not None else None
+    counted: Callable[[ReplyDelivery, Mapping[str, Any]], list[Window]] | None = \
+        spec.load("rate_windows") if spec is not None else None
     return counted(delivery, config) if counted is not None else []
 
 
-def telegram_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+def telegram_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
     token = _token(delivery, "bot_token")
     bot = secret_key(token)
     chat, _ = _split_chat(delivery.target_external_id)
@@ -91,7 +93,7 @@ def telegram_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
     return result
 
 
-def vk_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+def vk_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
     if place_of(delivery.thread_ref):
         # The key crossposting uses too: both count against the admin's user token.
         token = _token(delivery, "user_token")
@@ -100,21 +102,27 @@ def vk_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
     return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
 
 
-def max_windows(delivery: ReplyDelivery, config: Mapping) -> list[Window]:
+def max_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
     token = _token(delivery, "bot_token")
     return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config, "REPLY_MAX_PER_TOKEN"))]
 
 
 # --- clients, one per (base, token) per process -------------------------------------------
 
-_clients: dict[tuple, object] = {}
+class _Client(Protocol):
+    def close(self) -> None: ...
 
 
-def _client(kind: str, base: str, token: str, factory):
+Client = TypeVar("Client", bound=_Client)
+
+_clients: dict[tuple[str, str, str], _Client] = {}
+
+
+def _client(kind: str, base: str, token: str, factory: Callable[[], Client]) -> Client:
     key = (kind, base, token)
     if key not in _clients:
         _clients[key] = factory()
-    return _clients[key]
+    return cast(Client, _clients[key])  # ``kind`` names the client class: one factory per kind
 
 
 def close_clients() -> None:
@@ -126,7 +134,7 @@ def close_clients() -> None:
 # --- the calls ---------------------------------------------------------------------------------
 
 
-def send_telegram(delivery: ReplyDelivery, config: Mapping) -> Posted:
+def send_telegram(delivery: ReplyDelivery, config: Mapping[str, Any]) -> Posted:
     """sendMessage into the resident's chat as a reply to the resident's message; in a
     discussion group that puts it in the post's comment thread."""
     token = _token(delivery, "bot_token")
@@ -149,7 +157,7 @@ def _wall(ref: str | None) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
+def send_vk(delivery: ReplyDelivery, config: Mapping[str, Any]) -> Posted:
     """wall.createComment under the post, replying to the resident's comment, as the
     community; ``guid`` = the outbox key makes a repeated request harmless. A direct
     message (thread ``dm:<peer_id>``) is answered in the dialog instead, a comment under
@@ -158,6 +166,7 @@ def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     if elsewhere is not None:
         return _send_vk_place_comment(delivery, config, *elsewhere)
     token = _token(delivery, "group_token")
+    assert delivery.account is not None  # _token() found the account's credentials
     group_id = abs(int((delivery.account.settings or {}).get("group_id") or 0))
     client = _client("vk", config["VK_API_BASE"], token, lambda: VKClient(
         config["VK_API_BASE"], token, rps=float(config["VK_GROUP_RPS"])))
@@ -179,7 +188,7 @@ def send_vk(delivery: ReplyDelivery, config: Mapping) -> Posted:
     return Posted(f"{owner_id}_{comment_id}", link)
 
 
-def _send_vk_place_comment(delivery: ReplyDelivery, config: Mapping, place: Place, owner_id: int,
+def _send_vk_place_comment(delivery: ReplyDelivery, config: Mapping[str, Any], place: Place, owner_id: int,
                            object_id: int) -> Posted:
     """A comment as the community under the photo, video, good or board topic, replying
     to the resident's comment where VK has replies (not on a board). These methods take
@@ -221,7 +230,7 @@ def _send_vk_message(delivery: ReplyDelivery, client: VKClient, group_id: int) -
     return Posted(f"dm:{peer_id}:msg{message_id}", link)
 
 
-def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
+def send_max(delivery: ReplyDelivery, config: Mapping[str, Any]) -> Posted:
     """A comment under the channel post with a reply link, or a chat message replying."""
     token = _token(delivery, "bot_token")
     client = _client("max", config["MAX_API_BASE"], token, lambda: MaxClient(
@@ -244,10 +253,11 @@ def send_max(delivery: ReplyDelivery, config: Mapping) -> Posted:
     return Posted(str(mid), message.get("url") or "")
 
 
-def send(delivery: ReplyDelivery, config: Mapping) -> Posted:
+def send(delivery: ReplyDelivery, config: Mapping[str, Any]) -> Posted:
     """Post through the sender the network's spec names."""
     spec = SPECS.get(delivery.platform)
-    sender = spec.load("sender") if spec is not None else None
+    sender: Callable[[ReplyDelivery, Mapping[str, Any]], Posted] | None = \
+        spec.load("sender") if spec is not None else None
     if sender is None:
         raise PermanentError(f"{delivery.platform}: the desk cannot post there by itself")
     return sender(delivery, config)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
-
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Message, Role, Ticket, TicketStatus, User, utcnow
 from ..models.replies import DeliveryState, Reply, ReplyDelivery, ReplyState
 from ..networks import SPECS

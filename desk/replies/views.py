@@ -4,14 +4,19 @@ Each post queues the rows to post and commits once; the jobs go out after the co
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .. import labels
-from ..auth.scope import get_ticket_or_404, roles_required
+from ..auth.scope import get_ticket_or_404, login_required, roles_required
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Category, Department, Role
 from ..models.replies import CannedReply, DeliveryState, Reply, ReplyDelivery, ReplyState
 from ..refusals import flash_refusal
@@ -45,7 +50,7 @@ STATE_LABELS = {**{s.value: _l(s.label) for s in ReplyState}, **{s.value: _l(s.l
 
 
 @bp.app_context_processor
-def _panel_helpers():
+def _panel_helpers() -> dict[str, Any]:
     return {"reply_panel": load_panel, "reply_state_label": lambda v: str(STATE_LABELS.get(v, v)),
             "reply_summary": services.summary_state,
             "reply_forms": {"compose": forms.ComposeForm, "approve": forms.ApproveForm,
@@ -53,18 +58,18 @@ def _panel_helpers():
                             "resend": forms.ResendForm, "empty": forms.EmptyForm}}
 
 
-def _back(ticket_id: int):
+def _back(ticket_id: int) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next"), url_for("tickets.card", ticket_id=ticket_id)))
 
 
-def _fail(form, ticket_id: int):
+def _fail(form: FlaskForm, ticket_id: int) -> ResponseReturnValue:
     flash(form_errors(form) or _("Nothing was sent."), "error")
     return _back(ticket_id)
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
 @login_required
-def compose(ticket_id: int):
+def compose(ticket_id: int) -> ResponseReturnValue:
     ticket = get_ticket_or_404(ticket_id, for_update=True)
     if not current_user.has_role(*services.WRITERS):
         abort(403)
@@ -87,7 +92,7 @@ def compose(ticket_id: int):
     return _back(ticket_id)
 
 
-def _card_with_typed_text(ticket_id: int, text: str | None):
+def _card_with_typed_text(ticket_id: int, text: str | None) -> tuple[str, int]:
     """The card again, its composer holding what was typed (a redirect would lose it)."""
     g.typed_reply = text or ""
     return card(ticket_id), 422
@@ -101,7 +106,8 @@ def _reply_in_scope(reply_id: int) -> Reply:
     return reply
 
 
-def _act_on_reply(reply: Reply, form, apply, success: str, *, enqueue: bool = False):
+def _act_on_reply(reply: Reply, form: FlaskForm, apply: Callable[[], object], success: str, *,
+                  enqueue: bool = False) -> ResponseReturnValue:
     """Validate ``form``, run ``apply`` and commit once; a refusal is flashed, never a 500.
     Deliveries are queued to go out after the commit."""
     if not form.validate_on_submit():
@@ -121,7 +127,7 @@ def _act_on_reply(reply: Reply, form, apply, success: str, *, enqueue: bool = Fa
 
 @bp.get("/replies/approvals")
 @roles_required(Role.OPERATOR, Role.ADMIN)
-def approvals():
+def approvals() -> ResponseReturnValue:
     pending = db.session.scalars(db.select(Reply).where(Reply.state == ReplyState.PENDING_APPROVAL.value)
                                  .order_by(Reply.id)).all()
     return render_template("replies/approvals.html", pending=pending, approve_form=forms.ApproveForm(),
@@ -130,7 +136,7 @@ def approvals():
 
 @bp.post("/replies/<int:reply_id>/approve")
 @roles_required(Role.OPERATOR, Role.ADMIN)
-def approve(reply_id: int):
+def approve(reply_id: int) -> ResponseReturnValue:
     reply = _reply_in_scope(reply_id)
     form = forms.ApproveForm()
     return _act_on_reply(reply, form, lambda: services.approve(reply, current_user, form.text.data),
@@ -139,7 +145,7 @@ def approve(reply_id: int):
 
 @bp.post("/replies/<int:reply_id>/send-back")
 @roles_required(Role.OPERATOR, Role.ADMIN)
-def send_back(reply_id: int):
+def send_back(reply_id: int) -> ResponseReturnValue:
     reply = _reply_in_scope(reply_id)
     form = forms.SendBackForm()
     return _act_on_reply(reply, form, lambda: services.send_back(reply, current_user, form.comment.data),
@@ -148,7 +154,7 @@ def send_back(reply_id: int):
 
 @bp.post("/replies/<int:reply_id>/revise")
 @login_required
-def revise(reply_id: int):
+def revise(reply_id: int) -> ResponseReturnValue:
     reply = _reply_in_scope(reply_id)
     if not current_user.has_role(*services.WRITERS):
         abort(403)
@@ -159,7 +165,7 @@ def revise(reply_id: int):
 
 @bp.get("/replies/outbox")
 @roles_required(Role.OPERATOR, Role.ADMIN)
-def attention():
+def attention() -> ResponseReturnValue:
     """Rows a person must look at: unknown outcome, failed, and OK's to post by hand."""
     rows = db.session.scalars(db.select(ReplyDelivery).where(ReplyDelivery.state.in_(
         [DeliveryState.UNKNOWN.value, DeliveryState.FAILED.value, DeliveryState.MANUAL.value]))
@@ -181,7 +187,7 @@ def _delivery_in_scope(delivery_id: int) -> ReplyDelivery:
 
 @bp.post("/replies/deliveries/<int:delivery_id>/<action>")
 @login_required
-def delivery_action(delivery_id: int, action: str):
+def delivery_action(delivery_id: int, action: str) -> ResponseReturnValue:
     delivery = _delivery_in_scope(delivery_id)
     ticket_id = delivery.reply.ticket_id
     if not current_user.has_role(*services.WRITERS):
@@ -229,7 +235,7 @@ def _canned_form() -> forms.CannedForm:
 
 @bp.route("/replies/canned", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
-def canned():
+def canned() -> ResponseReturnValue:
     form = _canned_form()
     if request.method == "POST":
         if form.validate_on_submit():
@@ -245,7 +251,7 @@ def canned():
 
 @bp.post("/replies/canned/<int:canned_id>/toggle")
 @roles_required(Role.ADMIN)
-def toggle_canned(canned_id: int):
+def toggle_canned(canned_id: int) -> ResponseReturnValue:
     item = db.session.get(CannedReply, canned_id) or abort(404)
     if forms.EmptyForm().validate_on_submit():
         item.is_active = not item.is_active

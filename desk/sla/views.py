@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar as pycal
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -70,7 +71,7 @@ def _parse_day(raw: str | None, year: int) -> date:
 def _month(year: int, month: int, days: dict, cal) -> dict:
     weeks = []
     for week in pycal.Calendar().monthdatescalendar(year, month):
-        cells = []
+        cells: list[dict[str, Any] | None] = []
         for d in week:
             if d.month != month:
                 cells.append(None)

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from .. import labels
 from ..auth.scope import ticket_scope
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Category, Department, Priority, Role, Ticket, TicketStatus, User
 from . import forms, services
 from .services import TicketError
@@ -54,7 +54,7 @@ def find_category(category_id: int | None) -> Category | None:
 
 def find_target(target_id: int | None, user: User) -> Ticket:
     """The ticket to merge into, as ``user`` may see it."""
-    target = None
+    target: Ticket | None = None
     if target_id:
         target = db.session.scalars(db.select(Ticket).where(Ticket.id == target_id, ticket_scope(user))).first()
     if target is None:

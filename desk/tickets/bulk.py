@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
-
 from ..auth.scope import ticket_scope
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Ticket, User
 from .actions import ACTIONS, Bulk, BulkRequest
 from .permissions import refusal

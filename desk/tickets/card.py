@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import abort
+from sqlalchemy import Select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..auth.scope import can_see_ticket, ticket_scope
@@ -51,8 +52,8 @@ def deadline(due_at: datetime | None, done_at: datetime | None, is_open: bool, n
     return Deadline(due_at, done_at, state)
 
 
-def _card_query(ticket_id: int, user: User):
-    return (
+def _card_query(ticket_id: int, user: User) -> Select[Ticket]:
+    query: Select[Ticket] = (
         db.select(Ticket)
         .where(Ticket.id == ticket_id, ticket_scope(user))
         .options(
@@ -68,6 +69,7 @@ def _card_query(ticket_id: int, user: User):
             selectinload(Ticket.events).joinedload(TicketEvent.actor),
         )
     )
+    return query
 
 
 def load_card(ticket_id: int, user: User) -> CardData:

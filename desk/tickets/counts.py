@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from redis.exceptions import RedisError
 from sqlalchemy.orm import joinedload
@@ -23,6 +23,7 @@ from ..queue import get_redis
 CACHE_SECONDS = 15
 CACHE_PREFIX = "desk:lists:"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def scope_key(user: User) -> str:
@@ -34,13 +35,13 @@ def scope_key(user: User) -> str:
     return "none"
 
 
-def cached(key: str, compute: Callable[[], Any], seconds: int = CACHE_SECONDS) -> Any:
+def cached(key: str, compute: Callable[[], T], seconds: int = CACHE_SECONDS) -> T:
     """``compute()`` through a JSON cache entry in Redis living ``seconds``."""
     full_key = CACHE_PREFIX + key
     try:
         hit = get_redis().get(full_key)
         if hit is not None:
-            return json.loads(hit)
+            return cast(T, json.loads(hit))  # what compute() returned, as JSON gives it back
     except RedisError:
         log.warning("list count cache unavailable; counting directly", exc_info=True)
         return compute()

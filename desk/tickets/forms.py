@@ -6,13 +6,15 @@ filled in by :func:`fill_choices` before validation.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .. import labels
+from ..i18n import lazy_gettext as _l
 from ..models import Category, Department, Priority, User
 from ..web_input import ID_RANGE, coerce_id
 
@@ -20,7 +22,7 @@ TEXT_LIMIT = 5000
 NONE_CHOICE = SelectChoice("", "—")
 
 
-def optional_int(value) -> int | None:
+def optional_int(value: Any) -> int | None:
     """Coerce a select's value: empty means "none", garbage means "not a choice"."""
     if value in (None, ""):
         return None

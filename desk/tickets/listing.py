@@ -42,7 +42,7 @@ def choices() -> dict[str, list[Option]]:
     One UNION ALL (a database round trip costs more than these small tables' rows),
     cached in Redis for a minute and forgotten on any edit (``lookups``)."""
 
-    def compute() -> list[list]:
+    def compute() -> list[list[Any]]:
         departments = db.select(db.literal("d").label("kind"), Department.id, Department.name) \
             .where(Department.is_active.is_(True))
         categories = db.select(db.literal("c").label("kind"), Category.id, Category.name) \
@@ -57,7 +57,7 @@ def choices() -> dict[str, list[Option]]:
     }
 
 
-def list_context(user: User, args: Mapping, *, default_status: Sequence[str],
+def list_context(user: User, args: Mapping[str, Any], *, default_status: Sequence[str],
                  tabs: Sequence[str]) -> dict[str, Any]:
     """Template context of a list page; ``errors`` is filled (and no rows shown) when the
     arguments are invalid."""

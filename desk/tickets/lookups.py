@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar, cast
 
 from flask import has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from ..models import Category, Department
 from ..models.replies import CannedReply
@@ -27,14 +27,15 @@ PREFIX = "desk:lookups:"
 KEYS = ("choices", "canned")
 WATCHED = (Department, Category, CannedReply)
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def cached(key: str, compute: Callable[[], Any]) -> Any:
+def cached(key: str, compute: Callable[[], T]) -> T:
     """``compute()`` (JSON-serialisable) through Redis, ``CACHE_SECONDS`` long."""
     try:
         hit = get_redis().get(PREFIX + key)
         if hit is not None:
-            return json.loads(hit)
+            return cast(T, json.loads(hit))  # what compute() returned, as JSON gives it back
     except RedisError:
         log.warning("lookup cache unavailable; reading directly", exc_info=True)
         return compute()
@@ -56,7 +57,7 @@ def forget() -> None:
 
 
 @event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context) -> None:
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
     if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["lookups_stale"] = True
         forget()
@@ -70,6 +71,6 @@ def _after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _previous) -> None:
+def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
     if session.info.pop("lookups_stale", False):
         forget()

@@ -9,9 +9,8 @@ action at all (403 otherwise), and does the ticket's status allow it now.
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from .. import labels
+from ..i18n import gettext as _
 from ..models import Role, Ticket, User
 from .actions import ACTIONS, Action, head_statuses
 

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from ..auth.scope import ticket_scope
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Category,
     Department,
@@ -52,7 +55,7 @@ class FilterError(DeskError):
         return "; ".join(f"{k}: {v}" for k, v in self.field_messages().items())
 
 
-def _values(args: Mapping, name: str) -> list[str]:
+def _values(args: Mapping[str, Any], name: str) -> list[str]:
     """All values of ``name`` from a MultiDict, a dict of lists or comma-separated text."""
     if hasattr(args, "getlist"):
         raw = args.getlist(name)
@@ -65,7 +68,7 @@ def _values(args: Mapping, name: str) -> list[str]:
     return [v for v in out if v]
 
 
-def _one(args: Mapping, name: str) -> str:
+def _one(args: Mapping[str, Any], name: str) -> str:
     values = _values(args, name)
     return values[-1] if values else ""
 
@@ -86,7 +89,7 @@ class QueueFilters:
     sort: str = "newest"
 
     @classmethod
-    def from_args(cls, args: Mapping, default_status: Sequence[str] = ()) -> QueueFilters:
+    def from_args(cls, args: Mapping[str, Any], default_status: Sequence[str] = ()) -> QueueFilters:
         """Parse and validate list arguments; raise :class:`FilterError` naming bad fields.
 
         ``status`` may repeat or be comma-separated; ``status=all`` (or none, when no
@@ -147,7 +150,7 @@ class QueueFilters:
             raise FilterError(errors)
         return filters
 
-    def to_args(self, **overrides) -> dict[str, object]:
+    def to_args(self, **overrides: object) -> dict[str, object]:
         """The query arguments that reproduce these filters (for links), minus empties."""
         args: dict[str, object] = {
             "status": list(self.status) or ["all"],
@@ -164,9 +167,9 @@ class QueueFilters:
         args.update(overrides)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
 
-    def conditions(self, now: datetime | None = None) -> list:
+    def conditions(self, now: datetime | None = None) -> list[ColumnElement[bool] | TextClause]:
         """SQL conditions for these filters (the user's scope is added separately)."""
-        conds = []
+        conds: list[ColumnElement[bool] | TextClause] = []
         if self.status:
             conds.append(Ticket.status.in_(self.status))
         if self.platform:
@@ -216,14 +219,17 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
     return when, ticket_id
 
 
-def _after_cursor(sort: str, cursor: str):
+def _after_cursor(sort: str, cursor: str) -> ColumnElement[bool]:
     when, last_id = decode_cursor(cursor, sort)
     if sort == "newest":
         return Ticket.id < last_id
     due = Ticket.resolution_due_at
+    after: ColumnElement[bool]
     if when is None:  # already in the trailing block of tickets without a deadline
-        return db.and_(due.is_(None), Ticket.id > last_id)
-    return db.or_(due > when, db.and_(due == when, Ticket.id > last_id), due.is_(None))
+        after = db.and_(due.is_(None), Ticket.id > last_id)
+    else:
+        after = db.or_(due > when, db.and_(due == when, Ticket.id > last_id), due.is_(None))
+    return after
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -235,7 +241,8 @@ class QueuePage:
     filters: QueueFilters = field(default_factory=QueueFilters)
 
 
-def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None, size: int):
+def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None,
+                         size: int) -> CompoundSelect[int]:
     """Ids of the first ``size`` tickets by deadline in each status, in one UNION ALL.
 
     Each branch walks ``ix_tickets_status_due`` in order and stops after ``size`` rows;
@@ -250,7 +257,8 @@ def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None, 
         ordered = branch.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc()).limit(size)
         sub = ordered.subquery()
         branches.append(db.select(sub.c.id))
-    return db.union_all(*branches)
+    candidates: CompoundSelect[int] = db.union_all(*branches)
+    return candidates
 
 
 # What a row of the HTML ticket table shows (and its deadline state and the cursor use):
@@ -260,7 +268,7 @@ TABLE_COLUMNS = (Ticket.id, Ticket.status, Ticket.priority, Ticket.subject, Tick
                  Ticket.category_id, Ticket.department_id, Ticket.assignee_id)
 
 
-def _row_options(table_only: bool) -> list:
+def _row_options(table_only: bool) -> list[LoaderOption]:
     if not table_only:
         return [joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.assignee)]
     return [load_only(*TABLE_COLUMNS),

@@ -14,8 +14,9 @@ is run (``SQLITE_FTS_DDL`` is what a migration executes).
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
@@ -56,13 +57,13 @@ def install_sqlite_fts(connection: Connection) -> None:
 
 
 @event.listens_for(Ticket.__table__, "after_create")
-def _after_create(_table, connection: Connection, **_kw) -> None:
+def _after_create(_table: Table, connection: Connection, **_kw: Any) -> None:
     if connection.dialect.name == "sqlite":
         install_sqlite_fts(connection)
 
 
 @event.listens_for(Ticket.__table__, "before_drop")
-def _before_drop(_table, connection: Connection, **_kw) -> None:
+def _before_drop(_table: Table, connection: Connection, **_kw: Any) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("DROP TABLE IF EXISTS tickets_fts")
         _fts_ready.clear()

@@ -5,9 +5,8 @@ commits once (views and jobs own the transaction).
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Category, Department, Note, Priority, Role, Ticket, TicketStatus, User
 from ..refusals import DeskError
 from .workflow import (
@@ -127,10 +126,12 @@ def save_draft_answer(ticket: Ticket, actor: User, text: str) -> None:
 
 def merge_root(ticket: Ticket) -> Ticket:
     """Follow merged_into links to the ticket that actually holds the incident."""
-    seen = set()
+    seen: set[int] = set()
     while ticket.merged_into_id is not None and ticket.id not in seen:
         seen.add(ticket.id)
-        ticket = ticket.merged_into
+        target = ticket.merged_into
+        assert target is not None  # merged_into_id is set, and the foreign key keeps its ticket
+        ticket = target
     return ticket
 
 

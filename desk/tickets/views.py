@@ -1,15 +1,18 @@
 """The ticket card and every action on tickets (thin: the logic is in actions/services)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..auth.scope import get_ticket_or_404, roles_required
+from ..auth.scope import get_ticket_or_404, login_required, roles_required
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import Role, Ticket
 from ..refusals import flash_refusal
 from . import actions, forms
@@ -27,7 +30,7 @@ NEEDS_DEPARTMENTS = (forms.RouteForm, forms.DepartmentForm)
 NEEDS_CATEGORIES = (forms.RouteForm, forms.CategoryForm)
 
 
-def build_form(action: str, ticket: Ticket, options: dict | None = None) -> FlaskForm:
+def build_form(action: str, ticket: Ticket, options: dict[str, Any] | None = None) -> FlaskForm:
     """The action's form, with the ticket's current values and its select options.
 
     ``options`` shares the loaded select lists between the forms of one card (the route
@@ -35,7 +38,7 @@ def build_form(action: str, ticket: Ticket, options: dict | None = None) -> Flas
     form_class = actions.ACTIONS[action].form
     options = {} if options is None else options
 
-    def once(name: str, load):
+    def once(name: str, load: Callable[[], Any]) -> Any:
         if name not in options:
             options[name] = load()
         return options[name]
@@ -73,10 +76,10 @@ def form_errors(form: FlaskForm) -> str:
 
 @bp.route("/tickets/<int:ticket_id>")
 @login_required
-def card(ticket_id: int):
+def card(ticket_id: int) -> str:
     data = card_data.load_card(ticket_id, current_user)
     allowed = allowed_actions(current_user, data.ticket)
-    options: dict = {}
+    options: dict[str, Any] = {}
     action_forms = {action: build_form(action, data.ticket, options) for action in allowed}
     shown = [a for a in actions.ACTIONS.values() if a.name in allowed and a.on_card(data.ticket)]
     return render_template("tickets/card.html", card=data, ticket=data.ticket, allowed=allowed, forms=action_forms,
@@ -85,7 +88,7 @@ def card(ticket_id: int):
 
 @bp.route("/tickets/<int:ticket_id>/<action>", methods=["POST"])
 @login_required
-def act(ticket_id: int, action: str):
+def act(ticket_id: int, action: str) -> ResponseReturnValue:
     if action not in actions.ACTIONS:
         abort(404)
     # Scope first: another department's ticket is a 404 whatever the action.
@@ -123,7 +126,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 @bp.route("/tickets/bulk", methods=["POST"])
 @roles_required(Role.OPERATOR, Role.ADMIN)
-def bulk():
+def bulk() -> ResponseReturnValue:
     form = actions.bulk_form()
     back = redirect(safe_next(request.form.get("next"), url_for("triage.queue")))
     if not form.validate_on_submit():

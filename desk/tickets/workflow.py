@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from blinker import Namespace
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..models import Ticket, TicketEvent, TicketStatus, User, utcnow
 from ..refusals import DeskError
 from ..sla import services as sla

@@ -216,6 +216,7 @@ def apply_isolated(account_id: int, module, updates: list[dict], source: str) ->
     for raw in updates:
         for attempt in range(2):
             account = db.session.get(Account, account_id)
+            assert account is not None  # the caller has just read it; accounts are deactivated, not deleted
             counts = ApplyCounts()
             try:
                 apply_updates(account, module, [raw], source, counts, prepare=False)
@@ -230,6 +231,7 @@ def apply_isolated(account_id: int, module, updates: list[dict], source: str) ->
                     continue  # another worker stored the same comment: the repeat sees it
                 log.warning("dead letter for account %s: %s", account_id, describe(exc))
                 account = db.session.get(Account, account_id)
+                assert account is not None  # read a moment ago, in this job
                 dead_letter(account, account.platform, source, raw, describe(exc))
                 db.session.commit()
                 total.dead += 1
@@ -261,7 +263,7 @@ def poll_account(account_id: int, *, max_batches: int = 50, sleep: Callable[[flo
     module = network_module(account.platform)
     config = current_app.config
     total = ApplyCounts()
-    retry_kwargs = {"attempts": attempts}
+    retry_kwargs: dict[str, Any] = {"attempts": attempts}
     if sleep is not None:
         retry_kwargs["sleep"] = sleep
     for _ in range(max_batches):
@@ -289,6 +291,7 @@ def poll_account(account_id: int, *, max_batches: int = 50, sleep: Callable[[flo
             log.info("batch of account %s failed (%s); applying it update by update", account_id, describe(exc))
             counts = apply_isolated(account_id, module, batch.updates, "poll")
             account = db.session.get(Account, account_id)
+            assert account is not None  # read at the top of this job
             _advance(account.id, batch, counts, now)
             db.session.commit()
         total.add(counts)
@@ -342,6 +345,7 @@ def process_delivery(delivery_id: int) -> ApplyCounts:
         return _give_up(delivery, delivery.attempts - 1,
                         delivery.last_error or "the job stopped before it could finish")
     account = db.session.get(Account, delivery.account_id)
+    assert account is not None  # the foreign key cascades: a delivery outlives no account
     module = network_module(delivery.platform)
     try:
         body = json.loads(delivery.payload)
@@ -360,6 +364,7 @@ def process_delivery(delivery_id: int) -> ApplyCounts:
     except Exception as exc:  # noqa: BLE001 — sorted: transient (retry later) or a bad update
         db.session.rollback()
         delivery = db.session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None  # its attempt was committed above
         if is_transient(exc):
             log.warning("webhook delivery %s failed (attempt %s): %s", delivery_id, delivery.attempts,
                         describe(exc))
@@ -370,6 +375,7 @@ def process_delivery(delivery_id: int) -> ApplyCounts:
             return counts
         counts = apply_isolated(delivery.account_id, module, updates, "webhook")
         delivery = db.session.get(WebhookDelivery, delivery_id)
+        assert delivery is not None
         _finish_delivery(delivery, counts)
         db.session.commit()
     return counts
@@ -427,6 +433,7 @@ def replay_dead_letter(letter_id: int) -> ApplyCounts:
     except Exception as exc:  # noqa: BLE001 — still broken: keep it, with the new error
         db.session.rollback()
         letter = db.session.get(DeadLetter, letter_id)
+        assert letter is not None  # read at the top of this job
         letter.error = f"{exc.__class__.__name__}: {exc}"[:4000]
         letter.replay_count += 1
         db.session.commit()

@@ -67,7 +67,12 @@ def complete(account: Account, update: Any, events: list[ChannelEvent]) -> list[
     if not isinstance(message, dict) or isinstance(message.get("sender"), dict):
         return events
     own = "own comment" if str(update.get("update_type")).startswith("comment") else "own message"
-    return [Skipped(own, e.external_id)
-            if isinstance(e, InboundMessage) and _posted_by_the_desk(account, e.thread_ref, e.external_id,
-                                                                       e.reply_to_external_id, e.text)
-            else e for e in events]
+    return [Skipped(own, e.external_id) if _is_own(account, e) else e for e in events]
+
+
+def _is_own(account: Account, event: ChannelEvent) -> bool:
+    if not isinstance(event, InboundMessage):
+        return False
+    assert event.thread_ref is not None  # the MAX normaliser always sets it ("chat:<id>")
+    return _posted_by_the_desk(account, event.thread_ref, event.external_id, event.reply_to_external_id,
+                               event.text)

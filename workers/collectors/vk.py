@@ -180,8 +180,14 @@ def author_name(author_id: int) -> str:
 def complete(account: Account, update: dict, events: list[ChannelEvent]) -> list[ChannelEvent]:
     """Each message's author by the name :func:`prepare` cached (the normaliser, which
     reads no Redis, calls them ``id<N>``)."""
-    return [replace(e, author_name=author_name(int(e.author_id))) if isinstance(e, InboundMessage) else e
-            for e in events]
+    return [_named(e) for e in events]
+
+
+def _named(event: ChannelEvent) -> ChannelEvent:
+    if not isinstance(event, InboundMessage):
+        return event
+    assert event.author_id is not None  # the VK normaliser always sets it (str(from_id))
+    return replace(event, author_name=author_name(int(event.author_id)))
 
 
 from .vk_history import backfill, collect_all_mentions, collect_mentions  # noqa: E402,F401  (public jobs)

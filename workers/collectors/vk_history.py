@@ -55,7 +55,9 @@ def _apply_and_commit(account_id: int, updates: list[dict], source: str,
     for attempt in range(3):
         counts = ApplyCounts()
         try:
-            apply_updates(db.session.get(Account, account_id), vk, updates, source, counts)
+            account = db.session.get(Account, account_id)
+            assert account is not None  # accounts are deactivated, never deleted
+            apply_updates(account, vk, updates, source, counts)
             if before_commit is not None:
                 before_commit(counts)
             db.session.commit()
