@@ -24,6 +24,14 @@ DIRECTION = {
     "authorities": _l("Authorities"),
 }
 ROLE = {r.value: _l(r.label) for r in Role}
+# Names of the list and report filter fields, for "these filters were not applied" messages.
+FILTER_FIELD = {
+    "status": _l("Status"), "platform": _l("Network"), "direction": _l("Direction"),
+    "department": _l("Department"), "category": _l("Category"), "priority": _l("Priority"),
+    "overdue": _l("Overdue only"), "unassigned": _l("Unassigned only"), "q": _l("Search"), "sort": _l("Sort"),
+    "cursor": _l("Page"), "from": _l("From"), "to": _l("To"), "period": _l("Period"), "metric": _l("Figure"),
+    "age": _l("Age"),
+}
 EVENT = {
     "created": _l("Ticket opened"),
     "message": _l("Resident wrote again"),

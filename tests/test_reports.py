@@ -247,6 +247,17 @@ def test_invalid_arguments_are_reported(client, login_as, manager):
     assert client.get("/reports/tickets.csv?from=2025-13-01").status_code == 400
 
 
+def test_invalid_arguments_are_explained_in_the_readers_language(client, login_as, manager):
+    login_as(manager)  # the interface is Russian by default
+    page = html_of(client, "/reports/?from=2025-03-10&to=2025-03-01&department=abc", 400)
+    assert "<strong>До</strong> (не раньше начала периода)" in page
+    assert "<strong>Отдел</strong> (целое положительное число или none)" in page
+    assert "must not be before" not in page
+    client.get("/lang/en")
+    page = html_of(client, "/reports/tickets?metric=nonsense", 400)
+    assert "<strong>Figure</strong> (unknown figure)" in page
+
+
 # --- exports -----------------------------------------------------------------------------
 
 def read_csv(response) -> list[list[str]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import crypto
 from .base import Model
-from .types import Direction, Platform, UTCDateTime, utcnow
+from .types import Direction, EnumText, Platform, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .org import Department
@@ -31,7 +31,7 @@ class Account(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(EnumText(Platform, 16))
     name: Mapped[str] = mapped_column(String(300))
     link: Mapped[str] = mapped_column(String(500), default="")
     direction: Mapped[str] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model
-from .types import MessageDirection, Platform, Priority, TicketStatus, UTCDateTime, utcnow
+from .types import EnumText, MessageDirection, Platform, Priority, TicketStatus, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .accounts import Account, Post
@@ -53,8 +53,9 @@ class Ticket(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(24), default=TicketStatus.NEW.value)
-    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    # loaded as enum members (str subclasses): ticket.status.pauses_sla and the like
+    status: Mapped[str] = mapped_column(EnumText(TicketStatus, 24), default=TicketStatus.NEW.value)
+    priority: Mapped[str] = mapped_column(EnumText(Priority, 16), default=Priority.NORMAL.value)
     subject: Mapped[str] = mapped_column(String(300), default="")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
@@ -62,7 +63,7 @@ class Ticket(Model):
     # Where it came from (denormalised from the first message so the queue filters
     # without joins).
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    platform: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(EnumText(Platform, 16))
     direction: Mapped[str | None] = mapped_column(String(32))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
     thread_ref: Mapped[str | None] = mapped_column(String(160))
@@ -129,7 +130,7 @@ class Message(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     direction: Mapped[str] = mapped_column(String(16), default=MessageDirection.INBOUND.value)
-    platform: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(EnumText(Platform, 16))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     external_id: Mapped[str] = mapped_column(String(160))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, String, TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -40,10 +41,44 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+class EnumText(TypeDecorator):
+    """A :class:`LabeledEnum` column stored as its plain string (the same VARCHAR and CHECK
+    constraint as before, no database enum type): values are checked against the enum on
+    the way in and come back as members, so code reads the member's traits directly."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[LabeledEnum], length: int):
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return str(self.enum_cls(value).value)  # an unknown value fails here, not at the CHECK
+
+    def process_result_value(self, value: Any, dialect: Any) -> LabeledEnum | str | None:
+        if value is None:
+            return None
+        try:
+            return self.enum_cls(value)
+        except ValueError:  # a value written before the enum lost it: shown, not crashed on
+            return str(value)
+
+
 class LabeledEnum(str, enum.Enum):
     """A string enum whose members carry an English label (translated in templates)."""
 
     label: str  # set per member in __new__ (an annotation, not a member)
+
+    # A member prints, formats and serialises as its stored string ("new"), like StrEnum,
+    # so columns can load members and templates, logs and JSON still see the plain value.
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     def __new__(cls, value: str, label: str = ""):
         obj = str.__new__(cls, value)

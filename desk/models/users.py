@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Model
-from .types import Role, UTCDateTime, utcnow
+from .types import EnumText, Role, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .org import Department
@@ -31,7 +31,7 @@ class User(UserMixin, Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(EnumText(Role, 32))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_active_user: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))

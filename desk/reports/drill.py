@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -29,16 +30,16 @@ class Drill:
     age: str = ""
 
     @classmethod
-    def from_args(cls, args: Mapping, today: date) -> tuple[Drill, dict[str, str]]:
+    def from_args(cls, args: Mapping, today: date) -> tuple[Drill, dict[str, Any]]:
         filters, errors = ReportFilters.from_args(args, today)
         metric = (args.get("metric") or "total").strip()
         age = (args.get("age") or "").strip()
         if metric == BACKLOG:
             if age not in {key for key, _lo, _hi in metrics.AGE_BUCKETS}:
-                errors["age"] = "unknown age bucket"
+                errors["age"] = _l("unknown age bucket")
                 age = metrics.AGE_BUCKETS[0][0]
         elif metric not in metrics.OUTCOMES:
-            errors["metric"] = "unknown figure"
+            errors["metric"] = _l("unknown figure")
             metric = "total"
         return cls(filters, metric, age if metric == BACKLOG else ""), errors
 

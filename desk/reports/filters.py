@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ..models import Direction, Platform, Ticket, TicketStatus
 from ..web_input import parse_id
@@ -40,7 +41,7 @@ class ReportFilters:
     dims: tuple[tuple[str, int | str], ...] = ()
 
     @classmethod
-    def from_args(cls, args: Mapping, today: date) -> tuple[ReportFilters, dict[str, str]]:
+    def from_args(cls, args: Mapping, today: date) -> tuple[ReportFilters, dict[str, Any]]:
         period, errors = parse_period(args, today)
         dims: list[tuple[str, int | str]] = []
         for name in DIMENSIONS:
@@ -53,11 +54,11 @@ class ReportFilters:
                 if raw in ALLOWED[name]:
                     dims.append((name, raw))
                 else:
-                    errors[name] = f"must be one of {', '.join(ALLOWED[name])}"
+                    errors[name] = _l("must be one of %(values)s", values=", ".join(ALLOWED[name]))
             elif (number := parse_id(raw)) is not None:
                 dims.append((name, number))
             else:
-                errors[name] = "must be a positive integer or none"
+                errors[name] = _l("must be a positive integer or none")
         return cls(period, tuple(dims)), errors
 
     def dim(self, name: str) -> int | str | None:

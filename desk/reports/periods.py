@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
 
 PRESETS = ("week", "month", "quarter", "year")
 DEFAULT_PRESET = "month"
@@ -75,27 +78,27 @@ def previous_week(today: date) -> Period:
     return Period(end - timedelta(days=7), end)
 
 
-def parse_period(args, today: date) -> tuple[Period, dict[str, str]]:
+def parse_period(args, today: date) -> tuple[Period, dict[str, Any]]:
     """The period asked for by ``from``/``to`` (local dates) or ``period`` (a preset);
     returns it and the errors found (falling back to the default preset)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}  # field -> a lazily translated message
     raw_from, raw_to = (args.get("from") or "").strip(), (args.get("to") or "").strip()
     if raw_from or raw_to:
         try:
             start = date.fromisoformat(raw_from) if raw_from else today
             last = date.fromisoformat(raw_to) if raw_to else today
         except ValueError:
-            errors["from"] = "dates must look like 2025-03-31"
+            errors["from"] = _l("dates must look like 2025-03-31")
         else:
             if last < start:
-                errors["to"] = "must not be before the start"
+                errors["to"] = _l("must not be before the start")
             elif (last - start).days > MAX_DAYS:
-                errors["to"] = f"at most {MAX_DAYS} days"
+                errors["to"] = _l("at most %(days)s days", days=MAX_DAYS)
             else:
                 return Period(start, last + timedelta(days=1)), errors
     preset = (args.get("period") or DEFAULT_PRESET).strip()
     if preset not in PRESETS:
-        errors["period"] = f"must be one of {', '.join(PRESETS)}"
+        errors["period"] = _l("must be one of %(values)s", values=", ".join(PRESETS))
         preset = DEFAULT_PRESET
     return preset_period(preset, today), errors
 

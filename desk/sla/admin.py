@@ -5,8 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models.sla import CalendarDay, SlaPolicy, WorkingHours
+from ..refusals import DeskError
 from .calendar import DEFAULT_WEEK, CalendarEntry
 from .store import ensure_seeded, invalidate_calendar, stored_entries
 
@@ -94,6 +97,10 @@ def working_hours_rows() -> list[dict[str, Any]]:
     return rows
 
 
+class HoursError(DeskError):
+    """Working hours that cannot be saved."""
+
+
 def _lunch_inside(start: time | None, end: time | None, lunch_start: time | None, lunch_end: time | None) -> bool:
     """No lunch break at all, or one strictly inside the working hours."""
     if lunch_start is None or lunch_end is None:
@@ -104,9 +111,9 @@ def _lunch_inside(start: time | None, end: time | None, lunch_start: time | None
 def save_working_hours(weekday: int, is_working: bool, start: time | None, end: time | None,
                        lunch_start: time | None, lunch_end: time | None) -> None:
     if is_working and (start is None or end is None or start >= end):
-        raise ValueError("a working day needs a start before its end")
+        raise HoursError(_l("a working day needs a start before its end"))
     if not _lunch_inside(start, end, lunch_start, lunch_end):
-        raise ValueError("the lunch break must lie inside the working hours")
+        raise HoursError(_l("the lunch break must lie inside the working hours"))
     row = db.session.scalars(db.select(WorkingHours).where(WorkingHours.weekday == weekday)).first()
     if row is None:
         row = WorkingHours(weekday=weekday)

@@ -94,9 +94,9 @@ def hours():
                 d = entry.form
                 admin.save_working_hours(weekday, d.is_working.data, d.start_time.data, d.end_time.data,
                                          d.lunch_start.data, d.lunch_end.data)
-        except ValueError as exc:
+        except admin.HoursError as exc:
             db.session.rollback()
-            flash(_("Not saved: %(reason)s", reason=_(str(exc))), "error")
+            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
