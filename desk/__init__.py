@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "desk.replies.views",
     "desk.reports.views",
     "desk.registry.views",
+    "desk.status_page.views",
 ]
 
 
@@ -62,9 +63,11 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 
 
 def register_web_input(app: Flask) -> None:
+    from .sessionless import init_sessionless
     from .web_input import init_web_input
 
     init_web_input(app)
+    init_sessionless(app)
 
 
 def register_extensions(app: Flask) -> None:

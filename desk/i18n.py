@@ -16,6 +16,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 
+from .sessionless import is_sessionless
+
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
 
@@ -49,6 +51,9 @@ def compile_catalogs(root: Path = TRANSLATIONS) -> list[Path]:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if is_sessionless():  # public cached pages: the language is in the URL only
+        asked = request.args.get("lang")
+        return asked if isinstance(asked, str) and asked in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if isinstance(chosen, str) and chosen in languages:
         return chosen

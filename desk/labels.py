@@ -45,6 +45,7 @@ EVENT = {
     "merge_in": _l("Another ticket merged in"),
     "sla_warning": _l("Deadline is near"),
     "sla_breach": _l("Deadline missed"),
+    "status_link": _l("Status page link changed"),
 }
 FIELD = {
     "status": _l("status"),
@@ -55,6 +56,7 @@ FIELD = {
     "draft_answer": _l("draft answer"),
     "merged_into_id": _l("merged into"),
     "text": _l("text"),
+    "status_link_version": _l("status page link"),
 }
 ALL = {"status": STATUS, "priority": PRIORITY, "platform": PLATFORM, "direction": DIRECTION,
        "role": ROLE, "event": EVENT, "field": FIELD}

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -19,9 +20,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
+from .config import SETTINGS
 from .extensions import db
 
 WORKER_STOP_SECONDS = 10
+DEFAULT_PUBLIC_URL = next(s.default for s in SETTINGS if s.key == "DESK_PUBLIC_URL")
 
 
 def prepare_database(app: Flask) -> str:
@@ -40,10 +43,23 @@ def prepare_database(app: Flask) -> str:
     return "created"
 
 
-def start_worker() -> subprocess.Popen:
-    """One ``flask worker`` in its own process group (so Ctrl-C reaches us first)."""
+def served_public_url(configured: str, host: str, port: int, environ: Mapping[str, str]) -> str:
+    """The address public links use: DESK_PUBLIC_URL when the environment or the instance
+    config set it, else the address this server answers on (a wildcard host is reached
+    on the loopback address from this machine)."""
+    if "DESK_PUBLIC_URL" in environ or configured.rstrip("/") != DEFAULT_PUBLIC_URL:
+        return configured.rstrip("/")
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else \
+        f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def start_worker(public_url: str) -> subprocess.Popen:
+    """One ``flask worker`` in its own process group (so Ctrl-C reaches us first); it
+    writes the status links into replies, so it gets the same public address."""
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
-    return subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
+    env = {**os.environ, "DESK_PUBLIC_URL": public_url}
+    return subprocess.Popen(command, env=env, start_new_session=True)
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
@@ -76,6 +92,7 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     # current_app is typed as Flask but is a werkzeug LocalProxy; the server keeps the real app.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host, port = app.config["DESK_HOST"], int(app.config["DESK_PORT"])
+    app.config["DESK_PUBLIC_URL"] = served_public_url(app.config["DESK_PUBLIC_URL"], host, port, os.environ)
     click.echo(f"database: {prepare_database(app)} ({db.engine.url.render_as_string(hide_password=True)})")
     if demo:
         click.echo(load_demo(tickets or DEFAULT_TICKETS))
@@ -88,12 +105,12 @@ def serve_command(demo: bool, tickets: int | None, worker: bool) -> None:
     # Start (or find) the Redis server before the worker looks for it.
     get_redis().ping()
 
-    process = start_worker() if worker else None
+    process = start_worker(app.config["DESK_PUBLIC_URL"]) if worker else None
     # Both stop the same way; SIGINT explicitly, since a background start may ignore it.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
     url = f"http://{host}:{port}/"
-    click.echo(f"\nThe desk is at {url}")
+    click.echo(f"\nThe desk is at {url} (public links: {app.config['DESK_PUBLIC_URL']}/)")
     if demo:
         print_logins()
     click.echo("Press Ctrl-C to stop.\n")

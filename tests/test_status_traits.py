@@ -57,7 +57,10 @@ OLD_HEAD_ACTIONS = {
     "accept": {S.TRIAGED}, "return": {S.TRIAGED, S.IN_PROGRESS}, "status": _TRIAGING | {S.RESOLVED},
     "note": _ANY, "draft": _TRIAGING | {S.RESOLVED},
 }
-OLD_ROLE_ACTIONS = {Role.OPERATOR: OLD_OPERATOR_ACTIONS, Role.ADMIN: OLD_OPERATOR_ACTIONS,
+# Added with the public status page (issue 11): administrators rotate its link wherever
+# the page opens (spam and "not an appeal" have none).
+ADMIN_ACTIONS = {**OLD_OPERATOR_ACTIONS, "status_link": _ANY - {S.SPAM, S.NOT_APPEAL}}
+OLD_ROLE_ACTIONS = {Role.OPERATOR: OLD_OPERATOR_ACTIONS, Role.ADMIN: ADMIN_ACTIONS,
                     Role.DEPARTMENT_HEAD: OLD_HEAD_ACTIONS, Role.MANAGER: {}}
 OLD_BULK_ACTIONS = ("route", "not_appeal", "spam", "merge")
 # Where the card showed the routing form and the re-routing fields (``ticket.status == 'new'``).

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash
 
 from ..extensions import db
 from ..models import User, utcnow
+from ..sessionless import is_sessionless
 from . import devices, throttle
 from .sessions import load_session_user
 
@@ -34,7 +35,7 @@ def init_login(app: Flask, login_manager) -> None:
     def _load_user_first():
         # Load the user before any view runs: the loader may record activity on its own
         # connection, which must not wait for a write lock this request would hold later.
-        if request.endpoint != "static":
+        if request.endpoint != "static" and not is_sessionless():
             current_user._get_current_object()
 
 

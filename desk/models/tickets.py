@@ -74,6 +74,9 @@ class Ticket(Model):
     return_reason: Mapped[str | None] = mapped_column(Text)
     draft_answer: Mapped[str | None] = mapped_column(Text)
     message_count: Mapped[int] = mapped_column(default=0)
+    # The public status page's link is an HMAC over (id, version): an administrator
+    # rotates it (+1) and the old link stops working (desk.status_page.tokens).
+    status_link_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     # Deadlines (filled in by the SLA policies).
     reaction_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -166,6 +166,9 @@ class StatusTraits:
     next: tuple[str, ...]
     #: CSS class of its badge and chart bar
     css: str
+    #: its public status page opens for whoever has the link (spam and "not an appeal" are
+    #: hidden: 404; a merged ticket's page shows the incident it joined)
+    public: bool = True
 
 
 class TicketStatus(LabeledEnum):
@@ -204,11 +207,11 @@ class TicketStatus(LabeledEnum):
     NOT_APPEAL = "not_appeal", "Not an appeal", StatusTraits(
         is_open=False, pauses_sla=True, replyable=False, routable=False, joinable=False, in_department=False,
         closes=True, reported=False, set_by=_STAFF,
-        next=("new",), css="status-not_appeal")
+        next=("new",), css="status-not_appeal", public=False)
     SPAM = "spam", "Spam", StatusTraits(
         is_open=False, pauses_sla=True, replyable=False, routable=False, joinable=False, in_department=False,
         closes=True, reported=False, set_by=_STAFF,
-        next=("new",), css="status-spam")
+        next=("new",), css="status-spam", public=False)
     # The clock of a closed or merged ticket stays stopped where it is (neither paused nor resumed).
     MERGED = "merged", "Merged", StatusTraits(
         is_open=False, pauses_sla=False, replyable=False, routable=False, joinable=False, in_department=False,
@@ -267,6 +270,10 @@ class TicketStatus(LabeledEnum):
     @property
     def css(self) -> str:
         return self.traits.css
+
+    @property
+    def public(self) -> bool:
+        return self.traits.public
 
     @property
     def next_statuses(self) -> frozenset[TicketStatus]:

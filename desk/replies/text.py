@@ -1,13 +1,12 @@
 """Reply texts: placeholders, length limits per network, the public status link."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import current_app
 
 from ..models import Ticket
 from ..networks import SPECS
+from ..status_page.tokens import status_link as status_link
+from ..status_page.tokens import status_token as status_token
 
 #: characters per message, from each network's spec (``reply_limit``)
 LIMITS = {key: spec.reply_limit for key, spec in SPECS.items() if spec.reply_limit is not None}
@@ -17,17 +16,6 @@ PLACEHOLDERS = ("name", "ticket", "department", "status_link")
 def limit_for(platform: str) -> int | None:
     configured = current_app.config.get(f"REPLY_LIMIT_{platform.upper()}")
     return int(configured) if configured else LIMITS.get(platform)
-
-
-def status_token(ticket_id: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"status:{ticket_id}".encode(), hashlib.sha256).hexdigest()[:12]
-
-
-def status_link(ticket: Ticket) -> str:
-    """The public status page of the incident (unguessable: id plus an HMAC)."""
-    base = current_app.config["DESK_PUBLIC_URL"].rstrip("/")
-    return f"{base}/status/{ticket.id}-{status_token(ticket.id)}"
 
 
 def values_for(ticket: Ticket, root: Ticket | None = None) -> dict[str, str]:

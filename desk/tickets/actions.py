@@ -160,6 +160,11 @@ def do_status(ticket: Ticket, form: forms.StatusForm, user: User) -> str:
     return _("Status changed to: %(status)s.", status=labels.label("status", ticket.status))
 
 
+def do_status_link(ticket: Ticket, form: FlaskForm, user: User) -> str:
+    services.rotate_status_link(ticket, user)
+    return _("The status page of #%(id)s has a new link; the old one no longer opens.", id=ticket.id)
+
+
 def do_draft(ticket: Ticket, form: forms.DraftForm, user: User) -> str:
     services.save_draft_answer(ticket, user, form.text.data)
     if ticket.draft_answer:
@@ -230,6 +235,7 @@ class Action:
 
 STAFF = frozenset({Role.OPERATOR, Role.ADMIN})
 HEAD = frozenset({Role.DEPARTMENT_HEAD})
+ADMIN = frozenset({Role.ADMIN})
 
 
 def _moves_to(target: TicketStatus) -> StatusRule:
@@ -321,6 +327,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            slot="field", field="target_id", attrs={"min": 1, "required": True},
            bulk=Bulk(_bulk_merge, lambda n, target: _("%(num)s merged into #%(target)s", num=n, target=target),
                      check=_bulk_check_merge, needs_target=True)),
+    # The public status page (desk.status_page): a new link, the old one stops working.
+    Action("status_link", _l("Change the status page link"), forms.ActionForm, do_status_link, ADMIN,
+           lambda s: s.public, confirm=_l("The link already given to residents will stop working. Change it?")),
     # Sections of their own on the card.
     Action("note", _l("Add note"), forms.NoteForm, do_note, STAFF | HEAD, _any,
            slot="note", field="text", attrs={"rows": 3, "required": True}),

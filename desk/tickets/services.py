@@ -124,6 +124,17 @@ def save_draft_answer(ticket: Ticket, actor: User, text: str) -> None:
     db.session.flush()
 
 
+def rotate_status_link(ticket: Ticket, actor: User) -> int:
+    """A new link for the public status page; the old one answers 404 from now on.
+
+    For a link that reached the wrong people: replies posted later carry the new one."""
+    old = ticket.status_link_version or 0
+    ticket.status_link_version = old + 1
+    record_event(ticket, actor, "status_link", field="status_link_version", old=old, new=old + 1)
+    db.session.flush()
+    return ticket.status_link_version
+
+
 def merge_root(ticket: Ticket) -> Ticket:
     """Follow merged_into links to the ticket that actually holds the incident."""
     seen: set[int] = set()
