@@ -74,6 +74,17 @@ def crawl(client, start: str) -> tuple[int, list[str]]:
     return visited, problems
 
 
+def status_pages() -> list[str]:
+    """The public status page of a ticket in each status (no page links to them: residents
+    get them in the city's answers)."""
+    from desk.extensions import db
+    from desk.models import Ticket
+    from desk.status_page.tokens import status_path
+
+    first = db.session.scalars(db.select(db.func.min(Ticket.id)).group_by(Ticket.status)).all()
+    return [status_path(db.session.get(Ticket, ticket_id)) for ticket_id in first]
+
+
 def sign_in(client, email: str) -> None:
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
@@ -88,7 +99,8 @@ def test_every_page_has_a_csp_and_every_posting_form_a_csrf_token(app):
     # ``g`` otherwise, and Flask-WTF keeps the CSRF token of the session in ``g``.
     with app.app_context():
         anonymous = app.test_client()
-        for path in ("/login", "/accounts", "/no-such-page", "/queue", "/tickets/1"):
+        for path in ("/login", "/accounts", "/no-such-page", "/queue", "/tickets/1", *status_pages(),
+                     "/status/1-000000000000"):
             problems += [f"signed out, {p}" for p in check_response(path, anonymous.get(path))]
         _visited, found = crawl(anonymous, "/login")
         problems += [f"signed out, {p}" for p in found]
