@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "desk.replies.views",
     "desk.reports.views",
     "desk.registry.views",
+    "desk.open_data.views",
 ]
 
 
