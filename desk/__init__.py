@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "desk.reports.views",
     "desk.registry.views",
     "desk.status_page.views",
+    "desk.open_data.views",
 ]
 
 

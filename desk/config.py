@@ -86,6 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     _same("DESK_PROXY_HOPS", 0, "reverse proxies in front that set X-Forwarded-* (nginx: 1)"),
     _same("DESK_HOST", "127.0.0.1", "flask serve"),
     _same("DESK_PORT", 5000, "flask serve"),
+    _same("OPEN_DATA_CACHE_SECONDS", 300, "how long /open's figures are cached (Redis, browsers); 0: not cached"),
     # --- logging in ------------------------------------------------------------------
     # Wrong passwords for one e-mail (from browsers without its device cookie) within the
     # window lock it for such browsers; a client address gets 429 after its own limit.

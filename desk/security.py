@@ -8,6 +8,9 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
+# For the widgets meant to be framed by any municipal site (the accounts widget, the open
+# figures widget); every other page keeps SAMEORIGIN (only headers a view has not set are set).
+FRAMEABLE_CSP = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
 
 
 def init_security(app: Flask) -> None:

@@ -99,11 +99,12 @@ def test_every_page_has_a_csp_and_every_posting_form_a_csrf_token(app):
     # ``g`` otherwise, and Flask-WTF keeps the CSRF token of the session in ``g``.
     with app.app_context():
         anonymous = app.test_client()
-        for path in ("/login", "/accounts", "/no-such-page", "/queue", "/tickets/1", *status_pages(),
-                     "/status/1-000000000000"):
+        for path in ("/login", "/accounts", "/open", "/open/widget", "/open/figures.json", "/open/figures.csv",
+                     "/no-such-page", "/queue", "/tickets/1", *status_pages(), "/status/1-000000000000"):
             problems += [f"signed out, {p}" for p in check_response(path, anonymous.get(path))]
-        _visited, found = crawl(anonymous, "/login")
-        problems += [f"signed out, {p}" for p in found]
+        for start in ("/login", "/open"):
+            _visited, found = crawl(anonymous, start)
+            problems += [f"signed out, {p}" for p in found]
 
     for role, email in ROLE_LOGINS.items():
         with app.app_context():

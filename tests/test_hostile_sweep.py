@@ -39,7 +39,7 @@ DATE_PARAMS = {"from", "to", "day"}
 FILTER_PARAMS = ("q", "page", "department", "category", "account", "account_id", "after", "before", "cursor",
                  "status", "platform", "direction", "priority", "overdue", "unassigned", "sort", "from", "to",
                  "period", "days", "network", "metric", "age", "year", "day", "next", "download", "limit",
-                 "assignee", "ticket_id", "id")
+                 "assignee", "ticket_id", "id", "month")
 # Names of the fields the desk's forms read: every hostile form body carries them all.
 BODY_FIELDS = ("email", "password", "remember", "name", "text", "note", "reason", "permalink", "title",
                "status", "priority", "department_id", "category_id", "assignee_id", "target_id", "ticket_ids",

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..auth.scope import restrict_blueprint
 from ..auth.sessions import session_rows
 from ..extensions import db
+from ..links import public_url
 from ..models import Account, ApiToken, Category, Department, Role, User, utcnow
 from ..networks import SPECS, spec_for
 from ..refusals import flash_refusal
@@ -87,7 +88,9 @@ def _status() -> int:
 @bp.route("/")
 def index():
     pages = [(url_for(endpoint), title, text) for endpoint, title, text in ADMIN_PAGES]
-    return render_template("admin/index.html", pages=pages)
+    widgets = [(_("Official accounts of the city"), public_url("registry.widget"), 400),
+               (_("How the city answers its residents"), public_url("open_data.widget"), 520)]
+    return render_template("admin/index.html", pages=pages, widgets=widgets)
 
 
 # --- users ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..i18n import city_today
 from ..links import http_url
 from ..models import Account, Role
 from ..models.replies import DeliveryState
+from ..security import FRAMEABLE_CSP
 from ..web_input import parse_id
 from . import publications
 from .directory import DIRECTIONS, NETWORKS, build_directory, clean_filter
@@ -28,10 +29,8 @@ from .snapshots import snapshot_failures
 bp = Blueprint("registry", __name__)
 DELIVERY_STATE_LABELS = {s.value: _l(s.label) for s in DeliveryState}
 
-# The widget is meant to be framed by any municipal site; every other page keeps the
-# desk's SAMEORIGIN default (security.py only sets headers a view has not set).
-WIDGET_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-              "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors *")
+# The widget is meant to be framed by any municipal site (security.FRAMEABLE_CSP).
+WIDGET_CSP = FRAMEABLE_CSP
 QR_MAX_AGE = 3600
 
 
