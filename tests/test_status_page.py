@@ -257,3 +257,16 @@ def test_flask_serve_links_to_the_address_it_serves():
     # Set in the environment (even to the default) or in instance/config.py: kept.
     assert served_public_url(default, "0.0.0.0", 8000, {"DESK_PUBLIC_URL": default}) == default
     assert served_public_url("https://desk.city.ru/", "0.0.0.0", 8000, {}) == "https://desk.city.ru"
+
+
+def test_the_card_gives_staff_the_residents_link_and_none_for_spam(make, client, city, login_as):
+    housing, roads, operator, head = city
+    ticket, link = _answered(make, city, "Отремонтируем до пятницы. {status_link}")
+    spam = make.ticket(text="Купите слона")
+    change_status(spam, S.SPAM, operator)
+    db.session.commit()
+    login_as(operator)
+    card = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    [shown] = re.findall(r'href="([^"]+)"[^>]*data-test="public-status-link"', card)
+    assert shown == link and client.get(_path(shown)).status_code == 200
+    assert 'data-test="public-status-link"' not in client.get(f"/tickets/{spam.id}").get_data(as_text=True)

@@ -15,12 +15,19 @@ from flask import Blueprint, Response, current_app, request
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..models import TicketStatus
 from ..sessionless import sessionless
-from . import services
+from . import services, tokens
 
 bp = Blueprint("status_page", __name__)
 
 MAX_AGE = 60  # seconds a browser or a proxy may show its copy without asking
+
+
+@bp.app_template_global("public_status_link")
+def public_status_link(ticket: Any) -> str | None:
+    """The link staff can hand to the resident (None where the page would be a 404)."""
+    return tokens.status_link(ticket) if TicketStatus(ticket.status).public else None
 
 
 def _render(template: str, **context: Any) -> str:
