@@ -8,6 +8,7 @@ import pytest
 from desk.extensions import db
 from desk.models import Role
 from desk.models.replies import CannedReply
+from tests.browser_support import watched_page
 
 from .factories import PASSWORD
 from .replies_support import drain, fast_replies, rows, vk, vk_account, vk_ticket  # noqa: F401
@@ -29,14 +30,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert errors == []
+    with watched_page(browser, viewport={"width": 1200, "height": 900}) as page:
+        yield page
 
 
 def log_in(page, base: str, email: str) -> None:

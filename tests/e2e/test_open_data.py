@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from desk.extensions import db
 from desk.models import Ticket, utcnow
+from tests.browser_support import watched_page
 
 pytestmark = pytest.mark.e2e
 H = timedelta(hours=1)
@@ -19,14 +20,8 @@ H = timedelta(hours=1)
 
 @pytest.fixture
 def page(browser):  # ``browser``: headless Chromium from tests/e2e/conftest.py
-    context = browser.new_context(locale="ru-RU", viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert errors == []  # no script errors and no CSP violations
+    with watched_page(browser, locale="ru-RU", viewport={"width": 1300, "height": 900}) as page:
+        yield page
 
 
 @pytest.fixture

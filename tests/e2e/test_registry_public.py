@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from desk.extensions import db
+from tests.browser_support import watched_page
 from tests.registry_support import snap
 
 pytestmark = pytest.mark.e2e
@@ -20,14 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def page(browser):  # ``browser``: headless Chromium from tests/e2e/conftest.py
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert errors == []  # no script errors and no CSP violations
+    with watched_page(browser, viewport={"width": 1200, "height": 900}) as page:
+        yield page
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from desk.replies import services as replies
 from desk.replies.outbox import mark_posted, move
 from desk.status_page.tokens import status_path
 from desk.tickets import services as tickets
+from tests.browser_support import watched_page
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +21,9 @@ PHONE = {"width": 360, "height": 740}
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="ru-RU")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert errors == []
+    with watched_page(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                      locale="ru-RU") as phone:
+        yield phone
 
 
 @pytest.fixture
