@@ -151,6 +151,8 @@ SETTINGS: tuple[Setting, ...] = (
     # --- each network's API base (the specs in desk/networks declare the defaults) ---
     *(_same(spec.api_base_setting, spec.api_base_default, "tests point it at a fake", _url)
       for spec in SPECS.values()),
+    # --- each network's reply length (from its spec; instance config or tests may lower it)
+    *(Setting(f"REPLY_LIMIT_{key.upper()}", spec.reply_limit) for key, spec in SPECS.items()),
 )
 
 #: each network's API base setting and its default, from the network specs

@@ -66,10 +66,9 @@ def _split_chat(external_id: str | None) -> tuple[str, int]:
     return chat, int(message)
 
 
-def _scaled(pair: tuple[int, float], config: Mapping[str, Any], name: str) -> tuple[int, float]:
+def _scaled(pair: tuple[int, float], config: Mapping[str, Any]) -> tuple[int, float]:
     scale = float(config["REPLY_RATE_WINDOW_SCALE"])  # benches shrink the windows
-    limit = int(config.get(name, pair[0]))
-    return limit, pair[1] * scale
+    return pair[0], pair[1] * scale
 
 
 def windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
@@ -84,12 +83,12 @@ def telegram_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list
     token = _token(delivery, "bot_token")
     bot = secret_key(token)
     chat, _ = _split_chat(delivery.target_external_id)
-    per_bot = _scaled(TELEGRAM_PER_BOT, config, "REPLY_TELEGRAM_PER_BOT")
+    per_bot = _scaled(TELEGRAM_PER_BOT, config)
     result = [Window(f"tg:{bot}", *per_bot)]
     if chat.startswith("-"):
-        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_GROUP, config, "REPLY_TELEGRAM_PER_GROUP")))
+        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_GROUP, config)))
     else:
-        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config, "REPLY_TELEGRAM_PER_CHAT")))
+        result.append(Window(f"tg:{bot}:{chat}", *_scaled(TELEGRAM_PER_PRIVATE_CHAT, config)))
     return result
 
 
@@ -97,14 +96,14 @@ def vk_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Windo
     if place_of(delivery.thread_ref):
         # The key crossposting uses too: both count against the admin's user token.
         token = _token(delivery, "user_token")
-        return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_USER_TOKEN, config, "REPLY_VK_PER_USER_TOKEN"))]
+        return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_USER_TOKEN, config))]
     token = _token(delivery, "group_token")
-    return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config, "REPLY_VK_PER_TOKEN"))]
+    return [Window(f"vk:{secret_key(token)}", *_scaled(VK_PER_TOKEN, config))]
 
 
 def max_windows(delivery: ReplyDelivery, config: Mapping[str, Any]) -> list[Window]:
     token = _token(delivery, "bot_token")
-    return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config, "REPLY_MAX_PER_TOKEN"))]
+    return [Window(f"max:{secret_key(token)}", *_scaled(MAX_PER_TOKEN, config))]
 
 
 # --- clients, one per (base, token) per process -------------------------------------------
