@@ -29,6 +29,7 @@ BLUEPRINTS = [
     "desk.registry.views",
     "desk.status_page.views",
     "desk.open_data.views",
+    "desk.intake.views",
 ]
 
 
@@ -96,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     for dotted in BLUEPRINTS:
         module = importlib.import_module(dotted)
         app.register_blueprint(module.bp)
-        if dotted in ("desk.api.views", "desk.hooks.views"):
+        if dotted in ("desk.api.views", "desk.hooks.views", "desk.intake.views"):
             csrf.exempt(module.bp)  # token- or secret-authenticated, no cookies
 
 

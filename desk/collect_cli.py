@@ -15,7 +15,7 @@ from .networks import SPECS
 
 
 def _accounts(account_id: int | None, platform: str | None) -> list[Account]:
-    query = db.select(Account).where(Account.is_active.is_(True)).order_by(Account.id)
+    query = db.select(Account).where(Account.is_active.is_(True), Account.on_networks()).order_by(Account.id)
     if account_id is not None:
         query = db.select(Account).where(Account.id == account_id)
     if platform:

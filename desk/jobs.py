@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -43,6 +44,13 @@ COLLECT_ALL_MENTIONS = "workers.collectors.vk.collect_all_mentions"
 SNAPSHOT_SUBSCRIBERS = "workers.stats.snapshot_subscribers"
 SWEEP_ANNOUNCEMENTS = "workers.crosspost.sweep"
 WEEKLY_DIGEST = "workers.reports.send_weekly_digest_when_due"
+# e-mails to residents who filed straight with the desk (web form, Open311)
+RESIDENT_FILED = "workers.residents.mail_filed"  # the confirmation with the status link
+RESIDENT_ANSWERED = "workers.residents.mail_answer"  # a city answer (a delivery id)
+RESIDENT_STATUS = "workers.residents.mail_status"  # the incident's public status changed
+
+#: RQ's retry of a letter the mail server did not take (1 min, 5 min, 30 min, 2 h)
+MAIL_RETRY = Retry(max=4, interval=[60, 300, 1800, 7200])
 
 # --- after commit -------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from .networks import SPECS
 # English label is the msgid of the translation.
 STATUS = {s.value: _l(s.label) for s in TicketStatus}
 PRIORITY = {p.value: _l(p.label) for p in Priority}
-# Each network names itself in its spec; "web" (a future web form) is a source without one.
-PLATFORM = {**{key: spec.label for key, spec in SPECS.items()}, "web": _l("Website")}
+# Each network names itself in its spec; the web form and Open311 are sources without one.
+PLATFORM = {**{key: spec.label for key, spec in SPECS.items()}, "web": _l("Website"), "open311": "Open311"}
 DIRECTION = {
     "housing": _l("Housing and utilities"),
     "education": _l("Education"),

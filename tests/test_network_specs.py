@@ -13,13 +13,13 @@ import pytest
 from desk import labels
 from desk.config import NETWORK_API_DEFAULTS, from_environment
 from desk.extensions import db
-from desk.models import Account, Platform
+from desk.models import DIRECT_PLATFORMS, Account, Platform
 from desk.networks import SPECS, NetworkSpec, UnknownNetwork, credential, platforms, resolve, spec_for
 from desk.replies import senders
 
 from .test_admin import admin, page, post_form  # noqa: F401 — admin is a fixture
 
-NETWORKS = [p for p in Platform if p is not Platform.WEB]
+NETWORKS = [p for p in Platform if p.value not in DIRECT_PLATFORMS]
 BEHAVIOUR = ("webhook", "sender", "rate_windows", "echo", "counter", "publisher")
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from desk.extensions import db
 from desk.models import Role, TicketStatus
@@ -16,6 +14,7 @@ from desk.tickets import services
 from desk.tickets.workflow import change_status
 from workers.sla import escalate
 
+from .mail_support import smtp_server  # noqa: F401  (fixture)
 from .sla_helpers import local
 
 
@@ -85,28 +84,6 @@ def test_unrouted_ticket_missing_its_reaction_reaches_operators_and_managers(mak
     assert {n.user_id for n in notices(kind="reaction_breach")} == {operator.id, manager.id}
     db.session.refresh(ticket)
     assert ticket.sla_breached
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="desk@city.test")
-    yield inbox
-    controller.stop()
 
 
 def test_notifications_are_emailed_once_through_a_real_smtp_server(routed, smtp_server):

@@ -230,7 +230,8 @@ def category_edit(cat_id: int):
 
 @bp.route("/accounts")
 def accounts():
-    rows = db.session.scalars(db.select(Account).order_by(Account.platform, Account.direction, Account.name)).all()
+    rows = db.session.scalars(db.select(Account).where(Account.on_networks())
+                              .order_by(Account.platform, Account.direction, Account.name)).all()
     groups = [(p, [a for a in rows if a.platform == p]) for p in SPECS]
     return render_template("admin/accounts.html", groups=groups, platforms=tuple(SPECS))
 

@@ -34,7 +34,8 @@ def collector_rows(now: datetime | None = None) -> list[CollectorRow]:
         .where(WebhookDelivery.processed_at.is_(None)).group_by(WebhookDelivery.account_id)).all())
     dead = _dead_letters_by_account()
     rows = []
-    for account in db.session.scalars(db.select(Account).order_by(Account.platform, Account.name)).all():
+    networks = db.select(Account).where(Account.on_networks()).order_by(Account.platform, Account.name)
+    for account in db.session.scalars(networks).all():
         mine = states.get(account.id, [])
         successes = [s.last_success_at for s in mine if s.last_success_at]
         errors = sorted((s for s in mine if s.last_error), key=lambda s: s.last_error_at or now, reverse=True)

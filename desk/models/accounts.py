@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import crypto
 from .base import Model
-from .types import Direction, EnumText, Platform, UTCDateTime, utcnow
+from .types import DIRECT_PLATFORMS, Direction, EnumText, Platform, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .org import Department
@@ -42,6 +42,12 @@ class Account(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department | None] = relationship("Department")
+
+    @classmethod
+    def on_networks(cls) -> ColumnElement[bool]:
+        """Keeps the accounts on a network: not the web form's nor Open311's intake account,
+        which have no network to collect from, post to or list in the registry."""
+        return cls.platform.notin_(DIRECT_PLATFORMS)
 
     def set_credentials(self, credentials: dict) -> None:
         self.credentials_encrypted = crypto.encrypt_json(credentials) if credentials else None

@@ -102,6 +102,12 @@ class Platform(LabeledEnum):
     MAX = "max", "MAX"
     OK = "ok", "Odnoklassniki"
     WEB = "web", "Website"
+    OPEN311 = "open311", "Open311"
+
+
+#: the platforms whose appeals come straight to the desk (the web form, Open311): no
+#: network, no post; answers reach the resident on the status page and by e-mail
+DIRECT_PLATFORMS = (Platform.WEB.value, Platform.OPEN311.value)
 
 
 class Direction(LabeledEnum):

@@ -15,8 +15,9 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str | list[str], subject: str, text: str) -> bool:
-    """Send one message; returns whether it was handed to the SMTP server."""
+def send_mail(to: str | list[str], subject: str, text: str, headers: dict[str, str] | None = None) -> bool:
+    """Send one message; returns whether it was handed to the SMTP server. ``headers``:
+    extra ones (``List-Unsubscribe`` …)."""
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [r for r in recipients if r]
     config = current_app.config
@@ -30,6 +31,8 @@ def send_mail(to: str | list[str], subject: str, text: str) -> bool:
     message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     try:
         with smtplib.SMTP(server, int(config["MAIL_PORT"]), timeout=config["MAIL_TIMEOUT"]) as smtp:

@@ -65,7 +65,7 @@ def ensure_accounts(rng: random.Random) -> tuple[list[Account], int]:
     """Every active account, after adding generated ones up to :data:`TARGET_ACCOUNTS`."""
     ensure_reference_data()
     departments = {d.name: d for d in db.session.scalars(db.select(Department)).all()}
-    active = list(db.session.scalars(db.select(Account).where(Account.is_active.is_(True))).all())
+    active = list(db.session.scalars(db.select(Account).where(Account.is_active.is_(True), Account.on_networks())).all())
     added, n = 0, 0
     platforms, weights = list(PLATFORM_WEIGHTS), list(PLATFORM_WEIGHTS.values())
     while len(active) < TARGET_ACCOUNTS:

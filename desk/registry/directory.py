@@ -56,7 +56,7 @@ def clean_filter(value: str | None, allowed: list[str]) -> str | None:
 
 
 def active_accounts(network: str | None = None, direction: str | None = None) -> list[Account]:
-    query = db.select(Account).where(Account.is_active.is_(True)).options(selectinload(Account.department))
+    query = db.select(Account).where(Account.is_active.is_(True), Account.on_networks()).options(selectinload(Account.department))
     if network:
         query = query.where(Account.platform == network)
     if direction:

@@ -6,12 +6,14 @@ import secrets
 
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..models import Message, Role, Ticket, TicketStatus, User, utcnow
+from ..jobs import MAIL_RETRY, RESIDENT_ANSWERED, enqueue_after_commit
+from ..models import DIRECT_PLATFORMS, Message, Role, Ticket, TicketStatus, User, utcnow
 from ..models.replies import DeliveryState, Reply, ReplyDelivery, ReplyState
 from ..networks import SPECS
 from ..refusals import DeskError
 from ..tickets.workflow import record_event
 from . import text as texts
+from .outbox import mark_posted
 
 S = TicketStatus
 R = ReplyState
@@ -120,15 +122,21 @@ def revise(reply: Reply, user: User, text: str) -> None:
 
 
 def fan_out(reply: Reply) -> list[ReplyDelivery]:
+    """One outbox row per resident thread. A thread filed straight with the desk (web
+    form, Open311) has no network: its answer is published at once (the status page shows
+    it) and e-mailed to the resident after the commit."""
     root = reply.ticket
     rows = []
     for ticket in threads(root):
+        direct = ticket.platform in DIRECT_PLATFORMS
         # The spec says whether the outbox posts it or a person does (OK: no public method).
         mode = SPECS[ticket.platform].replies if ticket.platform in SPECS else None
-        if ticket.account_id is None or mode is None:
+        if ticket.account_id is None or (mode is None and not direct):
             continue
         target = target_message(ticket)
         state = DeliveryState.MANUAL if mode == "manual" else DeliveryState.QUEUED
+        if direct:
+            state = DeliveryState.SENDING  # published below, in this transaction
         row = ReplyDelivery(
             reply=reply, ticket=ticket, account_id=ticket.account_id, platform=ticket.platform,
             thread_ref=ticket.thread_ref, target_external_id=target.external_id if target else None,
@@ -136,8 +144,12 @@ def fan_out(reply: Reply) -> list[ReplyDelivery]:
             text=texts.render(reply.text, texts.values_for(ticket, root)), state=state.value)
         db.session.add(row)
         db.session.flush()
-        record_event(root, None, f"reply_{state.value}", field="delivery", new=f"#{row.id} {row.platform} "
-                     f"→ #{ticket.id}")
+        if direct:
+            mark_posted(row, row.outbox_key)
+            enqueue_after_commit(RESIDENT_ANSWERED, row.id, best_effort=True, retry=MAIL_RETRY)
+        else:
+            record_event(root, None, f"reply_{state.value}", field="delivery", new=f"#{row.id} {row.platform} "
+                         f"→ #{ticket.id}")
         rows.append(row)
     if not rows:
         raise ReplyError(_l("no resident thread on a network to answer"), field="text")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Message, MessageDirection, Ticket, TicketEvent, TicketStatus
+from ..models import DIRECT_PLATFORMS, Message, MessageDirection, Ticket, TicketEvent, TicketStatus
 from ..models.replies import DeliveryState, Reply, ReplyDelivery
 from ..tickets.services import merge_root
 from .masking import initials, mask_personal_data
@@ -40,6 +40,17 @@ STATUS_SENTENCES = {
     S.CLOSED: _l("The appeal is closed."),
     S.MERGED: _l("Your appeal joined the incident below: several residents reported the same problem."),
 }
+
+#: where the resident filed straight with the desk, there is no thread to answer in
+DIRECT_WAITING = _l("The city needs more details and will contact you by the e-mail you gave.")
+
+
+def status_sentence(status: TicketStatus, platform: str) -> str:
+    """The status in a resident's words, for a resident of ``platform``."""
+    if status is S.WAITING_RESIDENT and platform in DIRECT_PLATFORMS:
+        return str(DIRECT_WAITING)
+    return str(STATUS_SENTENCES[status])
+
 
 #: the event kinds a page may show (a department change only, of the "field" events)
 PUBLIC_EVENT_KINDS = ("created", "status", "merge_in")
@@ -125,7 +136,7 @@ def load_status_page(ticket_id: int, token: str) -> StatusPage | None:
     if not status.public:
         return None
     page = StatusPage(
-        number=root.id, linked_number=linked.id, status=status, sentence=str(STATUS_SENTENCES[status]),
+        number=root.id, linked_number=linked.id, status=status, sentence=status_sentence(status, linked.platform),
         category=root.category.name if root.category else None,
         department=root.department.name if root.department else None,
         received_at=root.created_at, reacted_at=root.first_reply_at, due_at=root.resolution_due_at,

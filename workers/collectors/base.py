@@ -476,7 +476,7 @@ def poll_due_accounts(now: datetime | None = None) -> list[int]:
         db.select(CollectorState.account_id, CollectorState.last_run_at).where(CollectorState.stream == "main")
     ).all())
     due = []
-    for account in db.session.scalars(db.select(Account).where(Account.is_active.is_(True))).all():
+    for account in db.session.scalars(db.select(Account).where(Account.is_active.is_(True), Account.on_networks())).all():
         last = last_runs.get(account.id)
         if not is_polling(account):
             continue

@@ -1,0 +1,65 @@
+"""``/unsubscribe/<token>``: one click stops a resident's letters (no login, no session).
+
+A GET (the link in the letter) unsubscribes at once and offers to resubscribe; a POST to
+the same address is RFC 8058's one-click unsubscribe that mail clients send from the
+``List-Unsubscribe-Post`` header. The token in the address is the only credential, so
+the blueprint needs no CSRF token (nothing can be done here without knowing it). An
+unknown token gets the status page's 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from flask_babel import get_locale
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..extensions import db
+from ..models import utcnow
+from ..models.intake import ResidentContact
+from ..sessionless import sessionless
+from ..status_page.views import not_found
+from . import mail  # noqa: F401 — connects the status-change listener
+
+bp = Blueprint("intake", __name__)
+
+MAX_TOKEN = 64
+
+
+def _contact(token: str) -> ResidentContact | None:
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    return db.session.scalars(db.select(ResidentContact).where(ResidentContact.token == token)).first()
+
+
+def _page(contact: ResidentContact, status: int = 200) -> Response:
+    lang = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    html = current_app.jinja_env.get_template("intake/unsubscribed.html").render(lang=lang, contact=contact)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _set(contact: ResidentContact, subscribed: bool) -> None:
+    if contact.subscribed != subscribed:
+        contact.subscribed = subscribed
+        contact.unsubscribed_at = None if subscribed else utcnow()
+        db.session.commit()
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@sessionless
+def unsubscribe(token: str) -> BaseResponse:
+    contact = _contact(token)
+    if contact is None:
+        return not_found()
+    _set(contact, False)
+    return _page(contact)
+
+
+@bp.post("/unsubscribe/<token>/resubscribe")
+@sessionless
+def resubscribe(token: str) -> BaseResponse:
+    contact = _contact(token)
+    if contact is None:
+        return not_found()
+    _set(contact, True)
+    return _page(contact)
