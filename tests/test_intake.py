@@ -210,3 +210,16 @@ def test_english_resident_gets_english_letters(city, smtp_server):
     [letter] = smtp_server.letters()
     assert "has been received" in letter["Subject"] and "?lang=en" in letter.get_content()
     assert status_path(ticket) in letter.get_content()
+
+
+def test_the_card_shows_what_the_resident_gave(city, make, login_as):
+    ticket = file_web(city, media_url="javascript:alert(1)")
+    operator = login_as(city["operator"])
+    html = operator.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'data-test="submission"' in html and "Садовая, 12" in html
+    assert "anna@example.org" in html and "получает ответы по почте" in html
+    assert "openstreetmap.org/?mlat=56.840000" in html
+    assert "javascript:" not in html  # only http(s) media links are kept
+    account = make.account("vk")
+    other = make.ticket(account, "Комментарий из ВК")
+    assert 'data-test="submission"' not in operator.get(f"/tickets/{other.id}").get_data(as_text=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..extensions import db
 from ..ingest import InboundMessage, ingest
+from ..links import http_url
 from ..jobs import MAIL_RETRY, RESIDENT_FILED, enqueue_after_commit
 from ..models import Account, Category, Direction, Platform, Ticket, utcnow
 from ..models.intake import Open311Key, ResidentContact, Submission
@@ -81,7 +82,7 @@ def file_appeal(filing: Filing) -> tuple[Ticket, Submission]:
     submission = Submission(
         ticket=ticket, channel=filing.channel, category=filing.category,
         address=clean_text(filing.address)[:500], address_id=clean_text(filing.address_id)[:200],
-        lat=filing.lat, long=filing.long, media_url=filing.media_url[:1000],
+        lat=filing.lat, long=filing.long, media_url=(http_url(filing.media_url) or "")[:1000],
         attributes=filing.attributes, open311_key=filing.open311_key,
         token=secrets.token_urlsafe(16) if filing.with_token else None,
         consent_at=utcnow() if filing.consent else None, photo_location_kept=filing.photo_location_kept)

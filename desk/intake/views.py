@@ -8,13 +8,13 @@ unknown token gets the status page's 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import db
 from ..models import utcnow
-from ..models.intake import ResidentContact
+from ..models.intake import ResidentContact, SubmissionPhoto
 from ..sessionless import sessionless
 from ..status_page.views import not_found
 from . import mail  # noqa: F401 — connects the status-change listener
@@ -22,6 +22,18 @@ from . import mail  # noqa: F401 — connects the status-change listener
 bp = Blueprint("intake", __name__)
 
 MAX_TOKEN = 64
+
+
+#: the web form's staff-only photo view (desk/report_form)
+PHOTO_ENDPOINT = "report_form.photo"
+
+
+@bp.app_template_global("submission_photo_url")
+def submission_photo_url(photo: SubmissionPhoto) -> str | None:
+    """Where staff see a photo sent with the web form (None without the form's blueprint)."""
+    if PHOTO_ENDPOINT not in current_app.view_functions:
+        return None
+    return url_for(PHOTO_ENDPOINT, photo_id=photo.id)
 
 
 def _contact(token: str) -> ResidentContact | None:

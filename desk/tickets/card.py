@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..auth.scope import can_see_ticket, ticket_scope
 from ..extensions import db
-from ..models import Category, Department, Message, Note, Ticket, TicketEvent, User, utcnow
+from ..models import DIRECT_PLATFORMS, Category, Department, Message, Note, Ticket, TicketEvent, User, utcnow
+from ..models.intake import ResidentContact, Submission
 
 AUTHOR_HISTORY_LIMIT = 20
 
@@ -37,6 +38,9 @@ class CardData:
     threads: list[Ticket] = field(default_factory=list)
     reaction: Deadline | None = None
     resolution: Deadline | None = None
+    #: what a web-form or Open311 appeal carries beyond its text, and the resident's e-mails
+    submission: Submission | None = None
+    contacts: list[ResidentContact] = field(default_factory=list)
 
 
 def deadline(due_at: datetime | None, done_at: datetime | None, is_open: bool, now: datetime) -> Deadline:
@@ -79,6 +83,7 @@ def load_card(ticket_id: int, user: User) -> CardData:
         abort(404)
     merged_in, author_tickets = _related(ticket, user)
     now = utcnow()
+    submission, contacts = _direct(ticket)
     return CardData(
         ticket=ticket,
         merged_in=[t for t in merged_in if can_see_ticket(user, t)],
@@ -86,7 +91,20 @@ def load_card(ticket_id: int, user: User) -> CardData:
         threads=[ticket, *merged_in],
         reaction=deadline(ticket.reaction_due_at, ticket.first_reply_at, ticket.is_open, now),
         resolution=deadline(ticket.resolution_due_at, ticket.resolved_at, ticket.is_open, now),
+        submission=submission, contacts=contacts,
     )
+
+
+def _direct(ticket: Ticket) -> tuple[Submission | None, list[ResidentContact]]:
+    """A directly filed appeal's submission (with photos and key) and contacts; no query
+    for a comment from a network."""
+    if ticket.platform not in DIRECT_PLATFORMS:
+        return None, []
+    submission = db.session.scalars(db.select(Submission).where(Submission.ticket_id == ticket.id).options(
+        selectinload(Submission.photos), joinedload(Submission.open311_key))).first()
+    contacts = list(db.session.scalars(db.select(ResidentContact).where(ResidentContact.ticket_id == ticket.id)
+                                       .order_by(ResidentContact.id)))
+    return submission, contacts
 
 
 def _related(ticket: Ticket, user: User) -> tuple[list[Ticket], list[Ticket]]:
