@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Account, Category
 from . import data
 from .bulk import seed_bulk
+from .direct import load_direct_appeals
 from .loader import ensure_reference_data, load_tickets
 
 DEFAULT_TICKETS = 3000
@@ -28,7 +29,9 @@ def load_demo(tickets: int, show_progress: bool = True) -> str:
     with click.progressbar(length=tickets, label="Demo tickets",
                            file=None if show_progress else _Null()) as bar:
         report = load_tickets(ref, tickets, progress=bar)
-    return (f"{report.created} tickets created, {report.skipped} already there; {len(ref.departments)} "
+    direct = load_direct_appeals(ref.categories)
+    return (f"{report.created} tickets created ({direct} from the web form and Open311), {report.skipped} already "
+            f"there; {len(ref.departments)} "
             f"departments, {len(ref.categories)} categories, {len(ref.accounts)} accounts.")
 
 
