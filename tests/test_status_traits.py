@@ -55,7 +55,7 @@ OLD_OPERATOR_ACTIONS = {
 }
 OLD_HEAD_ACTIONS = {
     "accept": {S.TRIAGED}, "return": {S.TRIAGED, S.IN_PROGRESS}, "status": _TRIAGING | {S.RESOLVED},
-    "note": _ANY, "draft": _TRIAGING | {S.RESOLVED},
+    "note": _ANY,  # the draft answer was removed with issue 14: heads write real answers
 }
 # Added with the public status page (issue 11): administrators rotate its link wherever
 # the page opens (spam and "not an appeal" have none).
@@ -132,7 +132,7 @@ def test_every_action_has_a_label_a_handler_a_form_and_a_permission_rule(name):
     assert callable(action.handler) and action.form is not None
     assert action.roles and all(isinstance(role, Role) for role in action.roles)
     assert callable(action.when)
-    assert action.slot in ("route", "button", "field", "note", "draft")
+    assert action.slot in ("route", "button", "field", "note")
     if action.slot != "button":
         assert action.slot == "route" or action.field
     if action.bulk is not None:

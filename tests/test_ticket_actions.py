@@ -183,15 +183,28 @@ def test_head_changes_status_only_along_allowed_transitions(make, login_as, clie
     assert fresh(ticket).status == "resolved"
 
 
-def test_head_saves_a_draft_answer_that_is_not_sent(make, login_as, client):
+def test_the_obsolete_draft_answer_is_gone(make, login_as, client):
+    """One answer box on the card: the public answer. The old "draft, not sent" editor is
+    no action any more (a post to it is a 404, like any unknown action)."""
     dept = make.department()
     ticket = in_status(make, dept, make.user("operator"), S.IN_PROGRESS)
     login_as(make.user("department_head", department=dept))
-    english(client)
-    response = post_action(client, ticket.id, "draft", {"text": "Яму заделаем до пятницы."})
-    assert "not sent to the resident" in page(response) and "Яму заделаем до пятницы." in page(response)
-    ticket = fresh(ticket)
-    assert ticket.draft_answer == "Яму заделаем до пятницы." and ticket.message_count == 1
+    html = page(client.get(f"/tickets/{ticket.id}"))
+    assert 'data-test="draft"' not in html and "Черновик публичного ответа" not in html
+    assert 'data-test="reply-text"' in html
+    assert post_action(client, ticket.id, "draft", {"text": "Яму заделаем"}).status_code == 404
+    assert fresh(ticket).draft_answer is None
+
+
+def test_a_head_who_returns_a_ticket_lands_on_the_inbox(make, login_as, client):
+    dept = make.department()
+    ticket = routed(make, dept, make.user("operator"))
+    login_as(make.user("department_head", department=dept))
+    response = post_action(client, ticket.id, "return", {"reason": "Не наш участок"}, follow=False)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/inbox")
+    inbox = page(client.get("/inbox"))
+    assert f"Обращение №{ticket.id} возвращено на разбор" in inbox  # the confirmation, on the inbox
+    assert fresh(ticket).status == "new"
 
 
 def test_head_gets_404_on_every_action_for_another_department(make, login_as, client):
@@ -220,7 +233,7 @@ def test_manager_cannot_act(make, login_as, client):
     dept = make.department()
     ticket = routed(make, dept, make.user("operator"))
     login_as(make.user("manager"))
-    for action, data in [("note", {"text": "x"}), ("accept", {}), ("spam", {}), ("draft", {"text": "x"})]:
+    for action, data in [("note", {"text": "x"}), ("accept", {}), ("spam", {})]:
         assert post_action(client, ticket.id, action, data).status_code == 403, action
     assert post_bulk(client, {"ticket_ids": [ticket.id], "action": "spam"}).status_code == 403
     ticket = fresh(ticket)

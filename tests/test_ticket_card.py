@@ -92,7 +92,7 @@ def test_buttons_follow_role_and_status(make, login_as, client):
     html = client.get(f"/tickets/{triaged.id}").get_data(as_text=True)
     assert 'data-action="accept"' in html and 'data-action="return"' in html and 'data-action="status"' in html
     assert 'data-action="route"' not in html and 'data-action="department"' not in html
-    assert "не отправлен" in html  # the draft answer says plainly it is not sent
+    assert 'data-test="draft"' not in html  # one answer box: the public answer
 
 
 def test_author_history_is_same_author_same_network_and_scoped(make, login_as, client):

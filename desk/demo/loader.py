@@ -226,12 +226,12 @@ class Timeline:
                 message.sent_at = when
 
 
-def _public_reply(ticket: Ticket, author: User, text: str) -> None:
+def _public_reply(ticket: Ticket, author: User, text: str, key: str = "reply") -> None:
     """The city's answer as it looks once posted: an outbound message on the thread and
     the first public reply recorded (stops the reaction clock)."""
     db.session.add(Message(
         ticket=ticket, direction="outbound", platform=ticket.platform, account_id=ticket.account_id,
-        external_id=f"demo-reply-{ticket.id}", post_id=ticket.post_id, thread_ref=ticket.thread_ref,
+        external_id=f"demo-{key}-{ticket.id}", post_id=ticket.post_id, thread_ref=ticket.thread_ref,
         author_name=ticket.account.name if ticket.account else "", text=text, sent_at=utcnow(),
     ))
     record_first_public_reply(ticket, utcnow())
@@ -276,10 +276,10 @@ def _steps(plan: Plan, ticket: Ticket, ref: Reference, rng: random.Random,
             steps.append(lambda: services.add_note(ticket, head, "Направлена бригада, ждём результат."))
         return steps
     if status is S.WAITING_RESIDENT:
-        steps.append(lambda: services.save_draft_answer(ticket, head, rng.choice(data.WAITING_QUESTIONS)))
+        steps.append(lambda: _public_reply(ticket, head, rng.choice(data.WAITING_QUESTIONS), "question"))
         steps.append(lambda: change_status(ticket, S.WAITING_RESIDENT, head))
         return steps
-    steps.append(lambda: services.save_draft_answer(ticket, head, rng.choice(data.ANSWERS)))
+    steps.append(lambda: _public_reply(ticket, head, rng.choice(data.ANSWERS), "answer"))
     steps.append(lambda: change_status(ticket, S.RESOLVED, head))
     if status is S.CLOSED:
         steps.append(lambda: change_status(ticket, S.CLOSED, op))

@@ -165,13 +165,6 @@ def do_status_link(ticket: Ticket, form: FlaskForm, user: User) -> str:
     return _("The status page of #%(id)s has a new link; the old one no longer opens.", id=ticket.id)
 
 
-def do_draft(ticket: Ticket, form: forms.DraftForm, user: User) -> str:
-    services.save_draft_answer(ticket, user, form.text.data)
-    if ticket.draft_answer:
-        return _("Draft saved. It is not sent to the resident.")
-    return _("Draft cleared.")
-
-
 # The registry.
 
 Handler = Callable[[Ticket, Any, User], str]
@@ -333,8 +326,6 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # Sections of their own on the card.
     Action("note", _l("Add note"), forms.NoteForm, do_note, STAFF | HEAD, _any,
            slot="note", field="text", attrs={"rows": 3, "required": True}),
-    Action("draft", _l("Save draft (not sent)"), forms.DraftForm, do_draft, HEAD, _held,
-           slot="draft", field="text", attrs={"rows": 5}),
 )}
 
 

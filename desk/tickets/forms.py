@@ -78,10 +78,6 @@ class StatusForm(FlaskForm):
     status = SelectField(_l("New status"))
 
 
-class DraftForm(FlaskForm):
-    text = TextAreaField(_l("Draft public answer"), validators=[Optional(), Length(max=TEXT_LIMIT)])
-
-
 class BulkForm(FlaskForm):
     ticket_ids = SelectMultipleField(_l("Tickets"), coerce=coerce_id, validate_choice=False,
                                      validators=[DataRequired(message=_l("Select at least one ticket."))])

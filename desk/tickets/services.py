@@ -119,11 +119,6 @@ def add_note(ticket: Ticket, actor: User, text: str) -> Note:
     return note
 
 
-def save_draft_answer(ticket: Ticket, actor: User, text: str) -> None:
-    set_field(ticket, actor, "draft_answer", (text or "").strip() or None)
-    db.session.flush()
-
-
 def rotate_status_link(ticket: Ticket, actor: User) -> int:
     """A new link for the public status page; the old one answers 404 from now on.
 

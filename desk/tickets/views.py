@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..auth.scope import get_ticket_or_404, login_required, roles_required
+from ..auth.scope import can_see_ticket, get_ticket_or_404, login_required, roles_required
 from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Role, Ticket
@@ -48,7 +48,6 @@ def build_form(action: str, ticket: Ticket, options: dict[str, Any] | None = Non
         "category_id": ticket.category_id,
         "priority": ticket.priority,
         "assignee_id": ticket.assignee_id,
-        "text": ticket.draft_answer if action == "draft" else None,
     }
     form = form_class(**{k: v for k, v in defaults.items() if hasattr(form_class, k)})
     return forms.fill_choices(
@@ -112,6 +111,10 @@ def act(ticket_id: int, action: str) -> ResponseReturnValue:
         flash_refusal(exc)
         return back
     flash(message, "success")
+    if not can_see_ticket(current_user, ticket):
+        # A head who returned the ticket to triage (or moved it) no longer sees it: land
+        # on their inbox with the confirmation, not on a 404.
+        return redirect(url_for("inbox.inbox") if current_user.has_role(Role.DEPARTMENT_HEAD) else "/")
     return back
 
 
