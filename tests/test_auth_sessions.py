@@ -306,3 +306,19 @@ def test_a_password_set_from_the_command_line_ends_the_sessions(app, make):
                                                 "--password", "set-by-cli-1", "--role", "operator"])
     assert result.exit_code == 0, result.output
     assert not signed_in(browser) and not signed_in(stolen_remember)
+
+
+def test_an_empty_login_form_says_what_is_missing(client):
+    from .conftest import csrf_from
+
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"csrf_token": token, "email": "", "password": ""})
+    assert response.status_code == 422
+    assert "Введите e-mail и пароль." in response.get_data(as_text=True)
+
+
+def test_the_favicon_is_served_and_linked(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/favicon.svg")
+    assert client.get("/static/favicon.svg").status_code == 200
+    assert 'rel="icon"' in client.get("/login").get_data(as_text=True)

@@ -27,6 +27,15 @@ def home():
     return redirect(url_for(home_endpoint(current_user)))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and crawlers ask for /favicon.ico whatever the page links: the desk's icon."""
+    response = redirect(url_for("static", filename="favicon.svg"), code=301)
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
 def _throttled(template: str, retry_after: int, **context):
     """The page again with 429, a Russian message and Retry-After."""
     minutes = max(1, math.ceil(retry_after / 60))
@@ -59,6 +68,9 @@ def login():
         response = redirect(target)
         devices.remember_device(response, user.id)
         return response
+    if request.method == "POST":  # the form did not validate: say why instead of a silent page
+        flash(_("Enter your e-mail and password."), "error")
+        return render_template("auth/login.html", form=form), 422
     return render_template("auth/login.html", form=form)
 
 
