@@ -417,6 +417,8 @@ def test_deadline_sort_pages_nearest_first_and_undated_last(api, make, org):
     late, soon, undated, middle = (make.ticket() for _ in range(4))
     for ticket, hours in ((late, 30), (soon, 2), (middle, 10)):
         ticket.resolution_due_at = now + timedelta(hours=hours)
+    for ticket in (late, soon, undated, middle):
+        ticket.reacted_at = now  # the resolution's clock is the running one
     db.session.commit()
     caller = api(org["operator"])
     first = caller.get("/tickets", query_string={"sort": "deadline", "limit": 2}).get_json()
@@ -434,6 +436,7 @@ def test_filters_narrow_the_list(api, make, org):
     change_status(spam, TicketStatus.SPAM, org["operator"])
     services.set_priority(routed, "urgent", org["operator"])
     routed.resolution_due_at = utcnow() - timedelta(hours=1)
+    routed.reacted_at = utcnow() - timedelta(hours=2)
     db.session.commit()
     caller = api(org["operator"])
 

@@ -76,7 +76,7 @@ def varied(make, city):
         "pits": set_fields(make.ticket(city["tg"], "Глубокие ямы на Ленина"), category_id=city["pits"].id),
         "urgent": set_fields(make.ticket(city["tg"], "Прорыв трубы"), priority="urgent"),
         "overdue": set_fields(make.ticket(city["tg"], "Давно ждём ответа"),
-                              resolution_due_at=now - timedelta(hours=2)),
+                              resolution_due_at=now - timedelta(hours=2), reacted_at=now - timedelta(hours=3)),
         "assigned": set_fields(make.ticket(city["tg"], "Назначено"), assignee_id=city["operator"].id),
         "author": make.ticket(city["tg"], "Спасибо за работу", author_name="Анна Снегирёва"),
     }
@@ -177,7 +177,7 @@ def test_pages_neither_overlap_nor_skip(app, client, login_as, city, make):
     dues = [now + timedelta(hours=h) if h is not None else None
             for h in (5, 1, None, 1, 3, None, 1, 8, 3, None, 2)]
     for ticket, due in zip(tickets, dues, strict=False):
-        set_fields(ticket, resolution_due_at=due)
+        set_fields(ticket, resolution_due_at=due, reacted_at=now)  # the resolution's clock runs
     login_as(city["operator"])
 
     newest = walk(client, "/queue")
@@ -254,7 +254,7 @@ def test_overview_counts_match_the_tickets(client, login_as, city, make):
     for status in ("triaged", "in_progress", "in_progress"):
         set_fields(make.ticket(city["tg"]), status=status, department_id=roads)
     set_fields(make.ticket(city["tg"]), status="triaged", department_id=schools,
-               resolution_due_at=now - timedelta(days=1))
+               resolution_due_at=now - timedelta(days=1), reacted_at=now - timedelta(days=2))
     set_fields(make.ticket(city["tg"]), status="resolved", department_id=schools)
     set_fields(make.ticket(city["tg"]), status="spam")
     login_as(city["manager"])

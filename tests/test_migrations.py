@@ -50,10 +50,9 @@ def test_upgrade_matches_the_models(empty_database_url, instance_path, redis_url
         with db.engine.begin() as conn:  # 0004 widened the platform CHECK (edited in place on SQLite)
             conn.execute(text("INSERT INTO accounts (platform, name, link, direction, settings, is_active, created_at) "
                               "VALUES ('open311', 'Open311', '', 'authorities', '{}', true, CURRENT_TIMESTAMP)"))
-            with pytest.raises(Exception, match="(?i)check"):
-                with conn.begin_nested():
-                    conn.execute(text("INSERT INTO accounts (platform, name, link, direction, settings, is_active, "
-                                      "created_at) VALUES ('fax', 'Fax', '', 'authorities', '{}', true, CURRENT_TIMESTAMP)"))
+            with pytest.raises(Exception, match="(?i)check"), conn.begin_nested():
+                conn.execute(text("INSERT INTO accounts (platform, name, link, direction, settings, is_active, "
+                                  "created_at) VALUES ('fax', 'Fax', '', 'authorities', '{}', true, CURRENT_TIMESTAMP)"))
             ticket_indexes = {i["name"] for i in inspect(conn).get_indexes("tickets")}
         db.engine.dispose()
     assert diffs == [], f"models and migrations differ: {diffs}"

@@ -19,6 +19,7 @@ def test_deadline_pages_over_several_statuses_match_a_plain_sort(app, make):
         t.status = statuses[i % 4]
         # Ties on the deadline and tickets without one, spread over the statuses.
         t.resolution_due_at = None if i % 5 == 0 else now + timedelta(hours=(i * 7) % 11)
+        t.reacted_at = now  # the resolution's deadline is the running one
     db.session.commit()
 
     filters = QueueFilters.from_args({"status": "triaged,in_progress,waiting_resident", "sort": "deadline"})
@@ -31,6 +32,8 @@ def test_deadline_pages_over_several_statuses_match_a_plain_sort(app, make):
             break
     expected = db.session.scalars(
         db.select(Ticket.id).where(Ticket.status.in_(filters.status))
-        .order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())).all()
+        .order_by(Ticket.next_due_at.asc().nulls_last(), Ticket.id.asc())).all()
+    assert [db.session.get(Ticket, i).next_due_at for i in expected] == \
+        [db.session.get(Ticket, i).resolution_due_at for i in expected]
     assert len(expected) == 18
     assert seen == expected

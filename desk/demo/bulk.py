@@ -14,6 +14,7 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Account, Category, Message, Ticket, TicketStatus, utcnow
+from ..models.tickets import next_due
 from . import data
 
 S = TicketStatus
@@ -82,6 +83,9 @@ def _rows(start_id: int, count: int, accounts: Sequence[Account], categories: Se
             "sla_breached": breached, "escalation_level": 0, "created_at": created,
             "updated_at": finished or triaged or created, "last_message_at": created,
             "triaged_at": triaged, "first_reply_at": resolved, "resolved_at": resolved, "closed_at": closed,
+            "reacted_at": triaged,
+            "next_due_at": next_due(reaction_due if routed or status is S.NEW else None, triaged,
+                                    resolution_due if routed else None, finished),
         }, {
             "ticket_id": ticket_id, "direction": "inbound", "platform": platform, "account_id": account_id,
             "external_id": f"bulk-{ticket_id}", "post_id": None, "thread_ref": thread,

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..extensions import db
 from ..ingest import InboundMessage, ingest
-from ..links import http_url
 from ..jobs import MAIL_RETRY, RESIDENT_FILED, enqueue_after_commit
+from ..links import http_url
 from ..models import Account, Category, Direction, Platform, Ticket, utcnow
 from ..models.intake import Open311Key, ResidentContact, Submission
 from ..text import clean_text

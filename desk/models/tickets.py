@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .base import Model
 from .types import EnumText, MessageDirection, Platform, Priority, TicketStatus, UTCDateTime, utcnow
@@ -26,16 +26,16 @@ class Ticket(Model):
         CheckConstraint(Priority.check_sql("priority"), name="priority"),
         CheckConstraint(Platform.check_sql("platform"), name="platform"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
-        # Queue pages: newest first within a status, or by deadline; department inboxes.
+        # Queue pages: newest first within a status, or by the nearest deadline; department inboxes.
         Index("ix_tickets_status_id", "status", "id"),
-        Index("ix_tickets_status_due", "status", "resolution_due_at", "id"),
+        Index("ix_tickets_status_next_due", "status", "next_due_at", "id"),
         Index("ix_tickets_department_status_id", "department_id", "status", "id"),
-        Index("ix_tickets_department_due", "department_id", "resolution_due_at", "id"),
+        Index("ix_tickets_department_next_due", "department_id", "next_due_at", "id"),
         Index("ix_tickets_platform_id", "platform", "id"),
         Index("ix_tickets_direction_id", "direction", "id"),
         Index("ix_tickets_category_id", "category_id", "id"),
         Index("ix_tickets_assignee_id", "assignee_id", "id"),
-        Index("ix_tickets_due_id", "resolution_due_at", "id"),
+        Index("ix_tickets_next_due_id", "next_due_at", "id"),
         # Follow-ups: the same author in the same thread of the same account.
         Index("ix_tickets_thread_author", "account_id", "thread_ref", "author_external_id"),
         Index("ix_tickets_author", "platform", "author_external_id", "id"),
@@ -88,6 +88,10 @@ class Ticket(Model):
     reacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_breached: Mapped[bool] = mapped_column(default=False)
     escalation_level: Mapped[int] = mapped_column(default=0)
+    # The nearest deadline still running: the reaction's until the city reacted, then the
+    # resolution's (none while the clock is paused). Kept by a flush hook (next_due);
+    # "overdue" and the deadline sort of the lists read it, either clock alike.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -114,6 +118,13 @@ class Ticket(Model):
     @property
     def is_open(self) -> bool:
         return self.status is not None and TicketStatus(self.status).is_open
+
+    @property
+    def next_clock(self) -> str | None:
+        """Which clock ``next_due_at`` is: ``reaction`` or ``resolution`` (None: none runs)."""
+        if self.next_due_at is None:
+            return None
+        return "reaction" if self.reacted_at is None and self.reaction_due_at == self.next_due_at else "resolution"
 
     def __repr__(self) -> str:
         return f"<Ticket {self.id} {self.status}>"
@@ -208,3 +219,18 @@ class TicketEvent(Model):
 
     ticket: Mapped[Ticket] = relationship("Ticket", back_populates="events")
     actor: Mapped[User | None] = relationship("User")
+
+
+def next_due(reaction_due_at: datetime | None, reacted_at: datetime | None, resolution_due_at: datetime | None,
+             sla_paused_at: datetime | None) -> datetime | None:
+    """The nearest running deadline (see ``Ticket.next_due_at``)."""
+    if reacted_at is None and reaction_due_at is not None:
+        return reaction_due_at
+    return resolution_due_at if sla_paused_at is None else None
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_next_due(session: Session, _context: object, _instances: object) -> None:
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Ticket):
+            obj.next_due_at = next_due(obj.reaction_due_at, obj.reacted_at, obj.resolution_due_at, obj.sla_paused_at)

@@ -29,18 +29,19 @@ class DigestData:
 
 
 def worst_overdue(now: datetime, limit: int = WORST) -> list[Ticket]:
-    """Open tickets past their resolution deadline, the longest overdue first."""
+    """Open tickets past their nearest running deadline (reaction or resolution), the
+    longest overdue first."""
     return list(db.session.scalars(
-        db.select(Ticket).where(Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < now)
+        db.select(Ticket).where(Ticket.status.in_(TicketStatus.open_values()), Ticket.next_due_at < now)
         .options(joinedload(Ticket.department))
-        .order_by(Ticket.resolution_due_at.asc(), Ticket.id.asc()).limit(limit)))
+        .order_by(Ticket.next_due_at.asc(), Ticket.id.asc()).limit(limit)))
 
 
 def gather(now: datetime, tz: ZoneInfo) -> DigestData:
     filters = ReportFilters(previous_week(local_today(now, tz)))
     report = build_report(filters, now, tz, with_trends=False)
     overdue = db.session.scalar(db.select(db.func.count()).select_from(Ticket).where(
-        Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < now)) or 0
+        Ticket.status.in_(TicketStatus.open_values()), Ticket.next_due_at < now)) or 0
     return DigestData(report, sum(n for _key, n in backlog(filters, now)), overdue, worst_overdue(now))
 
 
@@ -77,7 +78,7 @@ def compose(data: DigestData, now: datetime) -> tuple[str, str]:
     if data.worst:
         lines.append(_("Most overdue tickets:"))
         for i, ticket in enumerate(data.worst, 1):
-            due = ticket.resolution_due_at
+            due = ticket.next_due_at
             assert due is not None  # worst_overdue() picks tickets past their due time
             lines.append(_("%(i)s. #%(id)s «%(subject)s» — %(department)s, overdue by %(late)s (due %(due)s)",
                            i=i, id=ticket.id, subject=ticket.subject[:80],

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..models import Ticket, TicketStatus
+from ..models.tickets import next_due
 from . import clock
 from .deadlines import compute_reaction_due, compute_resolution_due, shift_for_pause
 from .policies import PolicyTerms, find_policy, terms_for
@@ -47,6 +48,8 @@ def set_opening_deadlines(rows: list[dict[str, Any]]) -> None:
         row["reaction_due_at"] = compute_reaction_due(created, terms[key], priority, calendar)
         row["resolution_due_at"] = compute_resolution_due(
             created, terms[key], priority, calendar, timedelta(seconds=row.get("sla_paused_seconds") or 0))
+        row["next_due_at"] = next_due(row["reaction_due_at"], row.get("reacted_at"), row["resolution_due_at"],
+                                      row.get("sla_paused_at"))
 
 
 def pause(ticket: Ticket, at: datetime) -> None:

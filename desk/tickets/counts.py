@@ -80,7 +80,7 @@ def department_counts() -> list[dict[str, Any]]:
         )
         overdue = dict(db.session.execute(
             db.select(Ticket.department_id, db.func.count())
-            .where(Ticket.status.in_(TicketStatus.open_values()), Ticket.resolution_due_at < utcnow())
+            .where(Ticket.status.in_(TicketStatus.open_values()), Ticket.next_due_at < utcnow())
             .group_by(Ticket.department_id)
         ).all())
         names = dict(db.session.execute(db.select(Department.id, Department.name)).all())

@@ -20,8 +20,9 @@ from .queries import FilterError, QueueFilters, queue_page
 
 
 def deadline_state(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
-    """``overdue`` / ``due-today`` (in the city's calendar) / empty, for open tickets."""
-    due = ticket.resolution_due_at
+    """``overdue`` / ``due-today`` (in the city's calendar) / empty, for open tickets, by
+    the nearest running deadline (the reaction's or the resolution's)."""
+    due = ticket.next_due_at
     if due is None or not ticket.is_open:
         return ""
     if due < now:

@@ -182,8 +182,8 @@ class QueueFilters:
             conds.append(Ticket.category_id == self.category_id)
         if self.priority:
             conds.append(Ticket.priority == self.priority)
-        if self.overdue:
-            conds.append(Ticket.resolution_due_at < (now or utcnow()))
+        if self.overdue:  # either clock: a missed reaction is as overdue as a missed resolution
+            conds.append(Ticket.next_due_at < (now or utcnow()))
             conds.append(Ticket.status.in_(TicketStatus.open_values()))
         if self.unassigned:
             conds.append(Ticket.assignee_id.is_(None))
@@ -196,8 +196,8 @@ class QueueFilters:
 
 def encode_cursor(sort: str, ticket: Ticket) -> str:
     key = None
-    if sort == "deadline" and ticket.resolution_due_at is not None:
-        key = ticket.resolution_due_at.isoformat()
+    if sort == "deadline" and ticket.next_due_at is not None:
+        key = ticket.next_due_at.isoformat()
     raw = json.dumps([sort, key, ticket.id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -223,7 +223,7 @@ def _after_cursor(sort: str, cursor: str) -> ColumnElement[bool]:
     when, last_id = decode_cursor(cursor, sort)
     if sort == "newest":
         return Ticket.id < last_id
-    due = Ticket.resolution_due_at
+    due = Ticket.next_due_at
     after: ColumnElement[bool]
     if when is None:  # already in the trailing block of tickets without a deadline
         after = db.and_(due.is_(None), Ticket.id > last_id)
@@ -245,16 +245,16 @@ def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None,
                          size: int) -> CompoundSelect[int]:
     """Ids of the first ``size`` tickets by deadline in each status, in one UNION ALL.
 
-    Each branch walks ``ix_tickets_status_due`` in order and stops after ``size`` rows;
+    Each branch walks ``ix_tickets_status_next_due`` in order and stops after ``size`` rows;
     the page is among them. One ORDER BY over several statuses would instead walk
-    ``ix_tickets_due_id`` through every closed ticket with an earlier deadline (seconds
+    ``ix_tickets_next_due_id`` through every closed ticket with an earlier deadline (seconds
     on PostgreSQL at a million tickets)."""
     branches = []
     for status in filters.status:
         branch = db.select(Ticket.id).where(ticket_scope(user), *filters.conditions(), Ticket.status == status)
         if cursor:
             branch = branch.where(_after_cursor(filters.sort, cursor))
-        ordered = branch.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc()).limit(size)
+        ordered = branch.order_by(Ticket.next_due_at.asc().nulls_last(), Ticket.id.asc()).limit(size)
         sub = ordered.subquery()
         branches.append(db.select(sub.c.id))
     candidates: CompoundSelect[int] = db.union_all(*branches)
@@ -265,6 +265,7 @@ def _deadline_candidates(user: User, filters: QueueFilters, cursor: str | None,
 # the pages load only these, a third of the ticket's columns.
 TABLE_COLUMNS = (Ticket.id, Ticket.status, Ticket.priority, Ticket.subject, Ticket.platform, Ticket.author_name,
                  Ticket.message_count, Ticket.created_at, Ticket.resolution_due_at, Ticket.sla_paused_at,
+                 Ticket.next_due_at, Ticket.reaction_due_at, Ticket.reacted_at,
                  Ticket.category_id, Ticket.department_id, Ticket.assignee_id)
 
 
@@ -293,7 +294,7 @@ def queue_page(user: User, filters: QueueFilters, cursor: str | None = None, lim
     if filters.sort == "deadline" and len(filters.status) > 1:
         query = query.where(Ticket.id.in_(_deadline_candidates(user, filters, cursor, limit + 1)))
     if filters.sort == "deadline":
-        query = query.order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.asc())
+        query = query.order_by(Ticket.next_due_at.asc().nulls_last(), Ticket.id.asc())
     else:
         query = query.order_by(Ticket.id.desc())
     rows = list(db.session.scalars(query.limit(limit + 1)).unique())
