@@ -29,7 +29,10 @@ BLUEPRINTS = [
     "desk.registry.views",
     "desk.status_page.views",
     "desk.open_data.views",
+    "desk.report_form.views",
     "desk.intake.views",
+    "desk.open311.views",
+    "desk.open311.admin",
 ]
 
 
@@ -97,7 +100,7 @@ def register_blueprints(app: Flask) -> None:
     for dotted in BLUEPRINTS:
         module = importlib.import_module(dotted)
         app.register_blueprint(module.bp)
-        if dotted in ("desk.api.views", "desk.hooks.views", "desk.intake.views"):
+        if dotted in ("desk.api.views", "desk.hooks.views", "desk.intake.views", "desk.open311.views"):
             csrf.exempt(module.bp)  # token- or secret-authenticated, no cookies
 
 

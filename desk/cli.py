@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "desk.collect_cli",
     "desk.accounts_cli",
     "desk.registry.cli",
+    "desk.open311.cli",
 ]
 
 

@@ -87,6 +87,19 @@ SETTINGS: tuple[Setting, ...] = (
     _same("DESK_HOST", "127.0.0.1", "flask serve"),
     _same("DESK_PORT", 5000, "flask serve"),
     _same("OPEN_DATA_CACHE_SECONDS", 300, "how long /open's figures are cached (Redis, browsers); 0: not cached"),
+    _same("OPEN311_CONTACT", "", "Open311 discovery's contact; empty: the desk's address"),
+    _same("OPEN311_POSTS_PER_MINUTE", 60, "Open311 posts per key and minute; 0: no limit"),
+    # --- the web form /report (desk/report_form) -----------------------------------
+    _same("REPORT_MIN_FILL_SECONDS", 3.0, "a form sent sooner after it was opened is refused"),
+    _same("REPORT_RATE_LIMIT", 5, "appeals per client address within REPORT_RATE_WINDOW_SECONDS"),
+    _same("REPORT_RATE_WINDOW_SECONDS", 600),
+    _same("REPORT_DAILY_LIMIT", 20, "appeals per client address within a day"),
+    _same("REPORT_MAX_PHOTOS", 5),
+    _same("REPORT_PHOTO_MAX_BYTES", 8 * 1024 * 1024, "each photo's file"),
+    _same("REPORT_PHOTO_MAX_PIXELS", 40_000_000, "each photo's width times height"),
+    _same("REPORT_MAX_REQUEST_BYTES", 42 * 1024 * 1024, "the whole form with its photos (413 above)"),
+    _same("REPORT_UPLOAD_DIR", "", "empty: instance/uploads/report"),
+    _same("REPORT_FRAME_ANCESTORS", "", "origins that may frame /report/embed, space-separated; empty: the desk only"),
     # --- logging in ------------------------------------------------------------------
     # Wrong passwords for one e-mail (from browsers without its device cookie) within the
     # window lock it for such browsers; a client address gets 429 after its own limit.

@@ -25,6 +25,7 @@ REFUSALS = {
     "desk.admin.services": "AdminError", "desk.registry.crosspost": "CrosspostError",
     "desk.tickets.services": "TicketError", "desk.tickets.workflow": "TransitionError",
     "desk.tickets.queries": "FilterError", "desk.accounts_import": "RowError",
+    "desk.open311.keys": "KeyRefusal", "desk.report_form.photos": "ReportRefusal",
 }
 
 

@@ -38,6 +38,8 @@ ADMIN_PAGES = [
     ("admin.tokens", _l("API tokens"), _l("Tokens for the JSON API")),
     ("collectors.index", _l("Collectors"), _l("How each account's collector is doing, and the dead letters")),
     ("sla.index", _l("Business calendar and SLA"), _l("Holidays, working hours and deadlines per category and department")),
+    ("open311_admin.keys_page", _l("Open311 keys"),
+     _l("Keys of the city systems that post requests through Open311 GeoReport v2")),
 ]
 
 
