@@ -191,6 +191,9 @@ def test_one_click_unsubscribes_and_the_resident_can_come_back(city, client, smt
     assert missing.status_code == 404
     assert missing.get_data() == client.get("/status/1-000000000000").get_data()
     assert client.get("/unsubscribe/" + "x" * 500).status_code == 404
+    for odd in ("%00", "a%00b", "%D0%B6", "..%2F..", "x'--"):  # never a query with them (PostgreSQL: no NUL)
+        assert client.get(f"/unsubscribe/{odd}").status_code == 404
+        assert client.post(f"/unsubscribe/{odd}/resubscribe").status_code == 404
     english = client.get(f"/unsubscribe/{contact.token}?lang=en").get_data(as_text=True)
     assert "You have unsubscribed" in english
 

@@ -8,6 +8,8 @@ unknown token gets the status page's 404.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, current_app, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,7 +23,8 @@ from . import mail  # noqa: F401 — connects the status-change listener
 
 bp = Blueprint("intake", __name__)
 
-MAX_TOKEN = 64
+#: what a token can look like (secrets.token_urlsafe): anything else is a miss without a query
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 #: the web form's staff-only photo view (desk/report_form)
@@ -37,7 +40,7 @@ def submission_photo_url(photo: SubmissionPhoto) -> str | None:
 
 
 def _contact(token: str) -> ResidentContact | None:
-    if not token or len(token) > MAX_TOKEN:
+    if not TOKEN_SHAPE.fullmatch(token or ""):
         return None
     return db.session.scalars(db.select(ResidentContact).where(ResidentContact.token == token)).first()
 
