@@ -54,11 +54,15 @@ def test_head_answer_waits_for_approval_and_is_approved_from_the_list(make, logi
     login_as(operator)
     page = client.get("/replies/approvals").get_data(as_text=True)
     assert "&lt;b&gt;Починим&lt;/b&gt;" in page  # escaped, never rendered as HTML
+    # what the resident will read, placeholders filled in, and the count in the top bar
+    assert "&lt;b&gt;Починим&lt;/b&gt; Иван Петров</div>" in page
+    assert 'data-test="pending-approvals" title="Ответы ждут согласования">1</span>' in page
     post(client, f"/replies/{reply.id}/approve", {"text": "Починим, {name}.", "next": "/replies/approvals"})
     db.session.refresh(reply)
     [row] = reply.deliveries
     assert reply.state == "approved" and row.text == "Починим, Иван Петров." and row.state == "queued"
     assert get_queue().count == 1
+    assert 'data-test="pending-approvals"' not in client.get("/replies/approvals").get_data(as_text=True)
 
 
 def test_send_back_with_a_comment_then_the_author_revises(make, login_as, client):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 
+from flask import g, has_app_context
+from sqlalchemy import ScalarSelect
+
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..jobs import MAIL_RETRY, RESIDENT_ANSWERED, enqueue_after_commit
@@ -163,6 +166,29 @@ def to_enqueue(reply: Reply) -> list[int]:
 
 def replies_of(ticket: Ticket) -> list[Reply]:
     return list(db.session.scalars(db.select(Reply).where(Reply.ticket_id == ticket.id).order_by(Reply.id)))
+
+
+def preview(reply: Reply) -> str:
+    """The answer as the resident of the incident's own thread will read it (placeholders
+    filled in), for whoever approves it."""
+    return texts.render(reply.text, texts.values_for(reply.ticket))
+
+
+PRELOADED_PENDING = "desk_pending_approvals"  # the count, loaded with the signed-in user
+
+
+def pending_approvals_column() -> ScalarSelect[int]:
+    """Answers waiting for approval, as a scalar subquery (loaded with the user: the top
+    bar shows the count on every page without a query of its own)."""
+    count: ScalarSelect[int] = (db.select(db.func.count(Reply.id))
+                                .where(Reply.state == R.PENDING_APPROVAL.value).scalar_subquery())
+    return count
+
+
+def pending_approvals() -> int:
+    if has_app_context() and g.get(PRELOADED_PENDING) is not None:
+        return int(g.get(PRELOADED_PENDING))
+    return db.session.scalar(db.select(pending_approvals_column())) or 0
 
 
 def summary_state(reply: Reply) -> str:

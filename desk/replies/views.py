@@ -52,7 +52,8 @@ STATE_LABELS = {**{s.value: _l(s.label) for s in ReplyState}, **{s.value: _l(s.l
 @bp.app_context_processor
 def _panel_helpers() -> dict[str, Any]:
     return {"reply_panel": load_panel, "reply_state_label": lambda v: str(STATE_LABELS.get(v, v)),
-            "reply_summary": services.summary_state,
+            "reply_summary": services.summary_state, "reply_preview": services.preview,
+            "pending_approvals": services.pending_approvals,
             "reply_forms": {"compose": forms.ComposeForm, "approve": forms.ApproveForm,
                             "send_back": forms.SendBackForm, "confirm": forms.ConfirmForm,
                             "resend": forms.ResendForm, "empty": forms.EmptyForm}}
