@@ -140,6 +140,25 @@ def test_a_failed_answer_is_told_to_its_author_who_sees_the_departments_outbox(m
     assert f"Ваш ответ по обращению №{ticket.id} не удалось опубликовать в ВКонтакте" in bell
     page = client.get("/replies/outbox").get_data(as_text=True)
     assert page.count('data-test="delivery"') == 1 and "Починим" in page and "Чужой ответ" not in page
+    # the reader's language first; the network's own words only under "technical details"
+    assert "Сеть отказала в публикации (код 15)" in page
+    assert "<summary>Технические подробности</summary><code>VK error 15: access denied</code>" in page
+
+
+def test_a_missing_token_is_explained_on_the_card(make, login_as, client):
+    from desk.replies import outbox
+
+    ticket, head = routed(make, approval=False, platform="max")
+    reply = Reply(ticket_id=ticket.id, author_id=head.id, text="Ответ", state="approved")
+    row = ReplyDelivery(reply=reply, ticket_id=ticket.id, account_id=ticket.account_id, platform="max",
+                        thread_ref="c1", outbox_key="k-max", text="Ответ", state="sending")
+    db.session.add_all([reply, row])
+    db.session.flush()
+    outbox.mark_failed(row, "the max account has no bot_token")
+    db.session.commit()
+    login_as(head)
+    html = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "У аккаунта не задан ключ «bot_token»" in html
 
 
 def test_the_flash_says_what_really_happened(make, login_as, client):
