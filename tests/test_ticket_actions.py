@@ -325,3 +325,26 @@ def test_head_cannot_use_bulk(make, login_as, client):
     login_as(make.user("department_head", department=dept))
     assert post_bulk(client, {"ticket_ids": [ticket.id], "action": "spam"}).status_code == 403
     assert fresh(ticket).status == "triaged"
+
+
+def test_a_merge_is_confirmed_shows_the_thread_and_can_be_undone(make, login_as, client):
+    from desk.tickets import services as tickets
+
+    operator = make.user("operator")
+    account = make.account()
+    incident = make.ticket(account, "Нет воды на Садовой", author_name="Анна")
+    other = make.ticket(account, "И у нас на Садовой 12 нет воды", author_id="2002", author_name="Борис")
+    login_as(operator)
+    card = page(client.get(f"/tickets/{other.id}"))
+    assert 'data-action="merge" data-confirm="Объединить это обращение' in card
+    post_action(client, other.id, "merge", {"target_id": incident.id})
+    assert fresh(other).merged_into_id == incident.id
+    html = page(client.get(f"/tickets/{incident.id}"))
+    assert 'data-test="merged-thread"' in html and "И у нас на Садовой 12 нет воды" in html
+    response = post_action(client, other.id, "undo")
+    other = fresh(other)
+    assert other.status == "new" and other.merged_into_id is None
+    assert "снова в очереди" in page(response) or f"№{other.id}" in page(response)
+    assert 'data-test="merged-thread"' not in page(client.get(f"/tickets/{incident.id}"))
+    assert [e.kind for e in fresh(incident).events][-1] == "unmerge_out"
+    assert tickets.merge_root(other).id == other.id

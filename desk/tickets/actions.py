@@ -100,7 +100,10 @@ def do_spam(ticket: Ticket, form: FlaskForm, user: User) -> str:
 
 
 def do_undo(ticket: Ticket, form: FlaskForm, user: User) -> str:
-    change_status(ticket, S.NEW, user)
+    if ticket.status == S.MERGED.value:
+        services.unmerge(ticket, user)
+    else:
+        change_status(ticket, S.NEW, user)
     return _("Ticket #%(id)s is back in the queue as new.", id=ticket.id)
 
 
@@ -318,6 +321,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            lambda s: (s, S.NEW) in REASON_REQUIRED, slot="field", field="reason", attrs={"rows": 2, "required": True}),
     Action("merge", _l("Merge"), forms.MergeForm, do_merge, STAFF, _routable,
            slot="field", field="target_id", attrs={"min": 1, "required": True},
+           confirm=_l("Merge this ticket into the one with the number given? Its resident will get the incident's "
+                      "answers; \"Undo\" on this ticket separates it again."),
            bulk=Bulk(_bulk_merge, lambda n, target: _("%(num)s merged into #%(target)s", num=n, target=target),
                      check=_bulk_check_merge, needs_target=True)),
     # The public status page (desk.status_page): a new link, the old one stops working.
