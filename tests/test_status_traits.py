@@ -62,7 +62,7 @@ OLD_HEAD_ACTIONS = {
 ADMIN_ACTIONS = {**OLD_OPERATOR_ACTIONS, "status_link": _ANY - {S.SPAM, S.NOT_APPEAL}}
 OLD_ROLE_ACTIONS = {Role.OPERATOR: OLD_OPERATOR_ACTIONS, Role.ADMIN: ADMIN_ACTIONS,
                     Role.DEPARTMENT_HEAD: OLD_HEAD_ACTIONS, Role.MANAGER: {}}
-OLD_BULK_ACTIONS = ("route", "not_appeal", "spam", "merge")
+OLD_BULK_ACTIONS = ("route", "not_appeal", "spam", "undo", "merge")  # undo: the toast after a bulk spam (issue 14)
 # Where the card showed the routing form and the re-routing fields (``ticket.status == 'new'``).
 OLD_ROUTE_FORM_SHOWN = {S.NEW}
 OLD_REROUTE_FIELDS_SHOWN = OLD_OPEN - {S.NEW}

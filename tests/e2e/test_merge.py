@@ -40,3 +40,19 @@ def test_merge_is_confirmed_shown_and_undone(app, desk):
         page.click("button[data-action=undo]")
     assert fresh(other.id).merged_into_id is None and fresh(other.id).status == "new"
     assert desk.page_errors == []
+
+
+def test_spam_by_mistake_is_undone_from_the_toast(app, desk):
+    account = factories.account("vk", "housing")
+    ticket = factories.ticket(account, "Когда откроют каток в парке?")
+    operator = factories.user(Role.OPERATOR, email="operator@city.test")
+    page = desk.login(operator.email)
+    desk.goto(f"/tickets/{ticket.id}")
+    with page.expect_navigation():
+        page.click("button[data-action=spam]")
+    assert fresh(ticket.id).status == "spam"
+    with page.expect_navigation():
+        page.click("[data-test=undo] button[data-action=undo-last]")
+    assert fresh(ticket.id).status == "new"
+    assert page.locator("[data-test=undo]").count() == 0
+    assert desk.page_errors == []
