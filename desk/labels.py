@@ -43,6 +43,8 @@ EVENT = {
     "note": _l("Internal note"),
     "merge": _l("Merged into another ticket"),
     "merge_in": _l("Another ticket merged in"),
+    "unmerge": _l("Separated from the incident"),
+    "unmerge_out": _l("A merged ticket was separated"),
     "sla_warning": _l("Deadline is near"),
     "sla_breach": _l("Deadline missed"),
     "status_link": _l("Status page link changed"),

@@ -203,7 +203,15 @@ def test_dead_letter_payload_is_escaped_and_can_be_discarded(client, make, login
     assert client.post(f"/admin/collectors/dead-letters/{letter.id}/discard", data={}).status_code == 400
     client.post(f"/admin/collectors/dead-letters/{letter.id}/discard", data={"csrf_token": _csrf(page)})
     assert db.session.get(DeadLetter, letter.id).status == "discarded"
-    assert f'data-dead-letter="{letter.id}"' not in client.get("/admin/collectors/").get_data(as_text=True)
+    listing = client.get("/admin/collectors/").get_data(as_text=True)
+    assert f'data-dead-letter="{letter.id}"' not in listing
+    # the next page offers to undo the discard (once)
+    assert f'action="/admin/collectors/dead-letters/{letter.id}/restore"' in listing
+    client.post(f"/admin/collectors/dead-letters/{letter.id}/restore", data={"csrf_token": _csrf(listing)})
+    db.session.expire_all()
+    assert db.session.get(DeadLetter, letter.id).status == "pending"
+    assert client.post(f"/admin/collectors/dead-letters/{letter.id}/restore",
+                       data={"csrf_token": _csrf(listing)}).status_code == 404  # not discarded now
 
 
 def test_collectors_page_is_for_admins_only(client, make, login_as):

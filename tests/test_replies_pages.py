@@ -54,11 +54,15 @@ def test_head_answer_waits_for_approval_and_is_approved_from_the_list(make, logi
     login_as(operator)
     page = client.get("/replies/approvals").get_data(as_text=True)
     assert "&lt;b&gt;Починим&lt;/b&gt;" in page  # escaped, never rendered as HTML
+    # what the resident will read, placeholders filled in, and the count in the top bar
+    assert "&lt;b&gt;Починим&lt;/b&gt; Иван Петров</div>" in page
+    assert 'data-test="pending-approvals" title="Ответы ждут согласования">1</span>' in page
     post(client, f"/replies/{reply.id}/approve", {"text": "Починим, {name}.", "next": "/replies/approvals"})
     db.session.refresh(reply)
     [row] = reply.deliveries
     assert reply.state == "approved" and row.text == "Починим, Иван Петров." and row.state == "queued"
     assert get_queue().count == 1
+    assert 'data-test="pending-approvals"' not in client.get("/replies/approvals").get_data(as_text=True)
 
 
 def test_send_back_with_a_comment_then_the_author_revises(make, login_as, client):
@@ -74,6 +78,8 @@ def test_send_back_with_a_comment_then_the_author_revises(make, login_as, client
     login_as(head)
     html = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "Добавьте срок" in html
+    bell = client.get("/notifications/").get_data(as_text=True)  # the author is told, in Russian
+    assert f"Ваш ответ по обращению №{ticket.id} вернули на доработку: Добавьте срок" in bell
     post(client, f"/replies/{reply.id}/revise", {"text": "Починим до пятницы"}, f"/tickets/{ticket.id}")
     db.session.refresh(reply)
     assert reply.state == "pending_approval" and reply.text == "Починим до пятницы"
@@ -111,6 +117,66 @@ def test_outbox_page_lists_unknown_and_failed_and_marks_sent(make, login_as, cli
     assert row.state == "sent" and row.permalink.endswith("reply=9")
     db.session.refresh(ticket)
     assert ticket.first_reply_at is not None
+
+
+def test_a_failed_answer_is_told_to_its_author_who_sees_the_departments_outbox(make, login_as, client):
+    from desk.replies import outbox
+
+    ticket, head = routed(make, approval=False)
+    other_ticket, _other_head = routed_elsewhere(make)
+    reply = Reply(ticket_id=ticket.id, author_id=head.id, text="Починим", state="approved")
+    row = ReplyDelivery(reply=reply, ticket_id=ticket.id, account_id=ticket.account_id, platform="vk",
+                        thread_ref="-42_5", outbox_key="k-fail", text="Починим", state="sending")
+    foreign = Reply(ticket_id=other_ticket.id, author_id=_other_head.id, text="Чужой", state="approved")
+    foreign_row = ReplyDelivery(reply=foreign, ticket_id=other_ticket.id, account_id=other_ticket.account_id,
+                                platform="vk", thread_ref="-43_5", outbox_key="k-foreign", text="Чужой ответ",
+                                state="failed", last_error="x")
+    db.session.add_all([reply, row, foreign, foreign_row])
+    db.session.flush()
+    outbox.mark_failed(row, "VK error 15: access denied", 15)
+    db.session.commit()
+    login_as(head)
+    bell = client.get("/notifications/").get_data(as_text=True)
+    assert f"Ваш ответ по обращению №{ticket.id} не удалось опубликовать в ВКонтакте" in bell
+    page = client.get("/replies/outbox").get_data(as_text=True)
+    assert page.count('data-test="delivery"') == 1 and "Починим" in page and "Чужой ответ" not in page
+    # the reader's language first; the network's own words only under "technical details"
+    assert "Сеть отказала в публикации (код 15)" in page
+    assert "<summary>Технические подробности</summary><code>VK error 15: access denied</code>" in page
+
+
+def test_a_missing_token_is_explained_on_the_card(make, login_as, client):
+    from desk.replies import outbox
+
+    ticket, head = routed(make, approval=False, platform="max")
+    reply = Reply(ticket_id=ticket.id, author_id=head.id, text="Ответ", state="approved")
+    row = ReplyDelivery(reply=reply, ticket_id=ticket.id, account_id=ticket.account_id, platform="max",
+                        thread_ref="c1", outbox_key="k-max", text="Ответ", state="sending")
+    db.session.add_all([reply, row])
+    db.session.flush()
+    outbox.mark_failed(row, "the max account has no bot_token")
+    db.session.commit()
+    login_as(head)
+    html = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "У аккаунта не задан ключ «bot_token»" in html
+
+
+def test_the_flash_says_what_really_happened(make, login_as, client):
+    ticket, head = routed(make, approval=False)
+    login_as(head)
+    html = post(client, f"/tickets/{ticket.id}/replies", {"text": "Починим"}, f"/tickets/{ticket.id}")
+    text = html.get_data(as_text=True)
+    assert "Ответ одобрен: поставлен в очередь на публикацию в ВКонтакте" in text
+    assert "вы получите уведомление" in text
+
+
+def routed_elsewhere(make):
+    dept = make.department("Дороги")
+    account = make.account("vk", settings={"group_id": 43})
+    ticket = make.ticket(account, "Яма", external_id="-43_7", thread_ref="-43_5")
+    ticket.department_id, ticket.status = dept.id, "in_progress"
+    db.session.commit()
+    return ticket, make.user(Role.DEPARTMENT_HEAD, department=dept)
 
 
 def test_admin_manages_canned_replies(make, login_as, client):

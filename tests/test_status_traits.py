@@ -42,14 +42,14 @@ OLD_TRANSITIONS = {
     S.CLOSED: set(),
     S.NOT_APPEAL: {S.NEW},
     S.SPAM: {S.NEW},
-    S.MERGED: set(),
+    S.MERGED: {S.NEW},  # "Undo" separates a wrongly merged ticket (issue 14)
 }
 OLD_HEAD_STATUS_EXCLUDED = {S.NEW, S.MERGED, S.CLOSED, S.NOT_APPEAL, S.SPAM}
 _OPEN = frozenset(OLD_OPEN)
 _TRIAGING = frozenset({S.TRIAGED, S.IN_PROGRESS, S.WAITING_RESIDENT})
 _ANY = frozenset(TicketStatus)
 OLD_OPERATOR_ACTIONS = {
-    "route": _OPEN, "not_appeal": {S.NEW}, "spam": {S.NEW}, "undo": {S.NOT_APPEAL, S.SPAM},
+    "route": _OPEN, "not_appeal": {S.NEW}, "spam": {S.NEW}, "undo": {S.NOT_APPEAL, S.SPAM, S.MERGED},
     "category": _OPEN, "department": _OPEN, "priority": _OPEN, "assignee": _TRIAGING, "merge": _OPEN,
     "note": _ANY, "close": {S.RESOLVED},
 }
@@ -62,7 +62,7 @@ OLD_HEAD_ACTIONS = {
 ADMIN_ACTIONS = {**OLD_OPERATOR_ACTIONS, "status_link": _ANY - {S.SPAM, S.NOT_APPEAL}}
 OLD_ROLE_ACTIONS = {Role.OPERATOR: OLD_OPERATOR_ACTIONS, Role.ADMIN: ADMIN_ACTIONS,
                     Role.DEPARTMENT_HEAD: OLD_HEAD_ACTIONS, Role.MANAGER: {}}
-OLD_BULK_ACTIONS = ("route", "not_appeal", "spam", "merge")
+OLD_BULK_ACTIONS = ("route", "not_appeal", "spam", "undo", "merge")  # undo: the toast after a bulk spam (issue 14)
 # Where the card showed the routing form and the re-routing fields (``ticket.status == 'new'``).
 OLD_ROUTE_FORM_SHOWN = {S.NEW}
 OLD_REROUTE_FIELDS_SHOWN = OLD_OPEN - {S.NEW}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from desk.extensions import db
 from desk.models import Note, TicketEvent, TicketStatus
 
+from .conftest import csrf_from
 from .ticket_helpers import english, fresh, in_status, post_action, post_bulk, routed
 
 S = TicketStatus
@@ -325,3 +326,54 @@ def test_head_cannot_use_bulk(make, login_as, client):
     login_as(make.user("department_head", department=dept))
     assert post_bulk(client, {"ticket_ids": [ticket.id], "action": "spam"}).status_code == 403
     assert fresh(ticket).status == "triaged"
+
+
+def test_a_merge_is_confirmed_shows_the_thread_and_can_be_undone(make, login_as, client):
+    from desk.tickets import services as tickets
+
+    operator = make.user("operator")
+    account = make.account()
+    incident = make.ticket(account, "Нет воды на Садовой", author_name="Анна")
+    other = make.ticket(account, "И у нас на Садовой 12 нет воды", author_id="2002", author_name="Борис")
+    login_as(operator)
+    card = page(client.get(f"/tickets/{other.id}"))
+    assert 'data-action="merge" data-confirm="Объединить это обращение' in card
+    post_action(client, other.id, "merge", {"target_id": incident.id})
+    assert fresh(other).merged_into_id == incident.id
+    html = page(client.get(f"/tickets/{incident.id}"))
+    assert 'data-test="merged-thread"' in html and "И у нас на Садовой 12 нет воды" in html
+    response = post_action(client, other.id, "undo")
+    other = fresh(other)
+    assert other.status == "new" and other.merged_into_id is None
+    assert "снова в очереди" in page(response) or f"№{other.id}" in page(response)
+    assert 'data-test="merged-thread"' not in page(client.get(f"/tickets/{incident.id}"))
+    assert [e.kind for e in fresh(incident).events][-1] == "unmerge_out"
+    assert tickets.merge_root(other).id == other.id
+
+
+def test_spam_offers_an_undo_on_the_next_page_once(make, login_as, client):
+    operator = make.user("operator")
+    ticket = make.ticket(make.account(), "Купите рекламу")
+    login_as(operator)
+    response = post_action(client, ticket.id, "spam")
+    html = page(response)
+    assert 'data-test="undo"' in html and "Передумали?" in html
+    assert f'action="/tickets/{ticket.id}/undo"' in html
+    assert 'data-test="undo"' not in page(client.get("/queue"))  # shown once
+    token = csrf_from(html)
+    client.post(f"/tickets/{ticket.id}/undo", data={"csrf_token": token})
+    assert fresh(ticket).status == "new"
+
+
+def test_bulk_spam_offers_an_undo_for_the_whole_batch(make, login_as, client):
+    operator = make.user("operator")
+    account = make.account()
+    tickets = [make.ticket(account, f"Реклама {i}", author_id=str(3000 + i)) for i in range(3)]
+    login_as(operator)
+    response = post_bulk(client, {"ticket_ids": [t.id for t in tickets], "action": "spam"})
+    html = page(response)
+    assert 'data-test="undo"' in html and 'name="action" value="undo"' in html
+    token = csrf_from(html)
+    client.post("/tickets/bulk", data={"csrf_token": token, "action": "undo",
+                                       "ticket_ids": [t.id for t in tickets]})
+    assert [fresh(t).status for t in tickets] == ["new", "new", "new"]

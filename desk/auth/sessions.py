@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,21 +58,24 @@ def start_session(user: User, *, remember: bool) -> str:
 def load_session_user(token: str) -> User | None:
     """The active user of a live session, with the bell's unread count, in one query."""
     from ..notify.services import preload_unread, unread_count_column
+    from ..replies.services import PRELOADED_PENDING, pending_approvals_column
 
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
     now = utcnow()
     row = db.session.execute(
-        db.select(User, unread_count_column(User.id), UserSession.id, UserSession.last_seen_at)
+        db.select(User, unread_count_column(User.id), pending_approvals_column(), UserSession.id,
+                  UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == UserSession.hash(token), UserSession.expires_at > now,
                User.is_active_user.is_(True))
     ).first()
     if row is None:
         return None
-    user, unread, session_id, last_seen = row
+    user, unread, pending, session_id, last_seen = row
     user.session_token, user.session_id = token, session_id
     preload_unread(user.id, unread or 0)
+    setattr(g, PRELOADED_PENDING, pending or 0)
     if now - last_seen >= LAST_SEEN_RESOLUTION:
         _touch(session_id, now)
     return user

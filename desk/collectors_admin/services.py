@@ -80,3 +80,8 @@ def pending_dead_letters(limit: int = 100, account_id: int | None = None) -> lis
 def discard_dead_letter(letter: DeadLetter) -> None:
     letter.status = "discarded"
     db.session.flush()
+
+
+def restore_dead_letter(letter: DeadLetter) -> None:
+    letter.status = "pending"
+    db.session.flush()

@@ -9,6 +9,7 @@ from .. import jobs
 from ..auth.scope import restrict_blueprint
 from ..extensions import db
 from ..models import Account, DeadLetter, Role
+from ..undo import offer_undo
 from . import services
 from .forms import ActionForm
 
@@ -59,4 +60,19 @@ def discard(letter_id: int):
     services.discard_dead_letter(letter)
     db.session.commit()
     flash(_("Dead letter %(id)s discarded.", id=letter_id), "success")
+    offer_undo(_("Changed your mind?"), url_for("collectors.restore", letter_id=letter_id))
+    return redirect(url_for("collectors.index"))
+
+
+@bp.post("/dead-letters/<int:letter_id>/restore")
+def restore(letter_id: int):
+    """Undo a discard: the letter waits for a replay again."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    letter = db.session.get(DeadLetter, letter_id) if 0 < letter_id < 2**31 else None
+    if letter is None or letter.status != "discarded":
+        abort(404)
+    services.restore_dead_letter(letter)
+    db.session.commit()
+    flash(_("Dead letter %(id)s is back in the list.", id=letter_id), "success")
     return redirect(url_for("collectors.index"))

@@ -222,7 +222,7 @@ class TicketStatus(LabeledEnum):
     MERGED = "merged", "Merged", StatusTraits(
         is_open=False, pauses_sla=False, replyable=False, routable=False, joinable=False, in_department=False,
         closes=True, reported=False, set_by=_STAFF,
-        next=(), css="status-merged")
+        next=("new",), css="status-merged")  # "Undo" separates a wrongly merged ticket
 
     traits: StatusTraits
 

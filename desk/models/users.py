@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,6 +35,8 @@ class User(UserMixin, Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_active_user: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: notification kinds the user chose not to receive (desk.notify.kinds)
+    muted_notices: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # For the administrator's eyes: until when new browsers were last refused after too
     # many wrong passwords. The lock itself lives in Redis (desk.auth.throttle), keyed by
     # the e-mail, so unknown e-mails are locked the same way.

@@ -24,6 +24,8 @@ def notify(user: User, ticket: Ticket | None, kind: str, level: int, text: str,
     Batch callers pass ``known`` (see :func:`known_notices`) and flush themselves; a
     single call checks the database and flushes.
     """
+    if kind in (user.muted_notices or []):
+        return None  # the user chose not to be told this kind
     ticket_id = ticket.id if ticket is not None else None
     key = (user.id, ticket_id, kind, level)
     if known is not None:
@@ -92,12 +94,36 @@ def hidden_ids(user: User, notes: list[Notification]) -> set[int]:
     return {n.id for n in notes if n.ticket is not None and not can_see_ticket(user, n.ticket)}
 
 
-def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = None) -> int:
-    """Mark the user's notifications read (all unread when ``ids`` is None)."""
+def recent_of_kind(user: User, kind: str | None, limit: int = 100) -> list[Notification]:
+    if kind is None:
+        return recent(user, limit)
+    return list(db.session.scalars(db.select(Notification).where(
+        Notification.user_id == user.id, Notification.kind == kind).options(selectinload(Notification.ticket))
+        .order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_by_kind(user: User) -> list[tuple[str, int]]:
+    """The user's unread notices grouped: one (kind, count) per kind, the largest first."""
+    rows = db.session.execute(db.select(Notification.kind, db.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).group_by(Notification.kind)).all()
+    return sorted(((kind, count) for kind, count in rows), key=lambda r: (-r[1], r[0]))
+
+
+def set_muted(user: User, kinds: list[str]) -> None:
+    user.muted_notices = sorted(set(kinds))
+    db.session.flush()
+
+
+def mark_read(user: User, ids: list[int] | None = None, at: datetime | None = None,
+              kind: str | None = None) -> int:
+    """Mark the user's notifications read (all unread when ``ids`` is None; of one kind
+    when ``kind`` is given)."""
     _forget_preloaded()
     query = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
     result = db.session.execute(query.values(read_at=at or utcnow()))
     # DELETE and UPDATE give a CursorResult; Session.execute() is typed for SELECTs.
     return cast(CursorResult[Any], result).rowcount or 0

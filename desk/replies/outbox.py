@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..labels import label
 from ..links import http_url
 from ..models import Message, MessageDirection, User, utcnow
 from ..models.replies import DELIVERY_TRANSITIONS, DeliveryState, Reply, ReplyDelivery
@@ -24,6 +26,7 @@ from ..sla.services import record_first_public_reply
 from ..tickets.workflow import record_event
 from . import senders
 from .jobs import JOBS
+from .notices import tell_author
 from .ratelimit import Window
 
 D = DeliveryState
@@ -92,6 +95,9 @@ def mark_failed(delivery: ReplyDelivery, reason: str, code: str | int | None = N
     delivery.last_error = reason[:4000]
     delivery.error_code = None if code is None else str(code)[:40]
     move(delivery, D.FAILED, reason=reason[:500])
+    tell_author(delivery.reply, "reply_failed", delivery.id, lambda: _(
+        "Your answer on ticket #%(id)s could not be posted to %(network)s; the card says why and offers to "
+        "send it again.", id=delivery.reply.ticket_id, network=label("platform", delivery.platform)))
 
 
 def mark_unknown(delivery: ReplyDelivery, reason: str) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import secrets
 
+from flask import g, has_app_context
+from sqlalchemy import ScalarSelect
+
+from .. import labels
 from ..extensions import db
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..jobs import MAIL_RETRY, RESIDENT_ANSWERED, enqueue_after_commit
 from ..models import DIRECT_PLATFORMS, Message, Role, Ticket, TicketStatus, User, utcnow
@@ -13,6 +18,7 @@ from ..networks import SPECS
 from ..refusals import DeskError
 from ..tickets.workflow import record_event
 from . import text as texts
+from .notices import tell_author
 from .outbox import mark_posted
 
 S = TicketStatus
@@ -108,6 +114,8 @@ def send_back(reply: Reply, user: User, comment: str) -> None:
     reply.review_comment = comment
     reply.reviewed_by_id = user.id
     record_event(reply.ticket, user, "reply_returned", new=f"#{reply.id}", reason=comment)
+    tell_author(reply, "reply_returned", reply.id, lambda: _(
+        "Your answer on ticket #%(id)s was sent back: %(comment)s", id=reply.ticket_id, comment=comment))
     db.session.flush()
 
 
@@ -163,6 +171,51 @@ def to_enqueue(reply: Reply) -> list[int]:
 
 def replies_of(ticket: Ticket) -> list[Reply]:
     return list(db.session.scalars(db.select(Reply).where(Reply.ticket_id == ticket.id).order_by(Reply.id)))
+
+
+def outcome(reply: Reply) -> str:
+    """What happened to an approved answer, truthfully: published at once (web form,
+    Open311), queued for the networks (the result comes later), or waiting for a person."""
+    by_state: dict[str, list[str]] = {}
+    for row in reply.deliveries:
+        name = labels.label("platform", row.platform)
+        names = by_state.setdefault(row.state, [])
+        if name not in names:
+            names.append(name)
+    parts = []
+    if by_state.get(DeliveryState.SENT.value):
+        parts.append(_("published on the status page and e-mailed to the residents who gave an address"))
+    if by_state.get(DeliveryState.QUEUED.value):
+        parts.append(_("queued for posting to %(networks)s: the card shows when it is on the network, and you "
+                       "are notified if posting fails", networks=", ".join(by_state[DeliveryState.QUEUED.value])))
+    if by_state.get(DeliveryState.MANUAL.value):
+        parts.append(_("to be posted by hand on %(networks)s (the network has no method for it): see the outbox",
+                       networks=", ".join(by_state[DeliveryState.MANUAL.value])))
+    return _("The answer is approved: %(what)s.", what="; ".join(parts)) if parts else \
+        _("The answer is approved.")
+
+
+def preview(reply: Reply) -> str:
+    """The answer as the resident of the incident's own thread will read it (placeholders
+    filled in), for whoever approves it."""
+    return texts.render(reply.text, texts.values_for(reply.ticket))
+
+
+PRELOADED_PENDING = "desk_pending_approvals"  # the count, loaded with the signed-in user
+
+
+def pending_approvals_column() -> ScalarSelect[int]:
+    """Answers waiting for approval, as a scalar subquery (loaded with the user: the top
+    bar shows the count on every page without a query of its own)."""
+    count: ScalarSelect[int] = (db.select(db.func.count(Reply.id))
+                                .where(Reply.state == R.PENDING_APPROVAL.value).scalar_subquery())
+    return count
+
+
+def pending_approvals() -> int:
+    if has_app_context() and g.get(PRELOADED_PENDING) is not None:
+        return int(g.get(PRELOADED_PENDING))
+    return db.session.scalar(db.select(pending_approvals_column())) or 0
 
 
 def summary_state(reply: Reply) -> str:

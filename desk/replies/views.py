@@ -11,14 +11,16 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import aliased
 
 from .. import labels
-from ..auth.scope import get_ticket_or_404, login_required, roles_required
+from ..auth.scope import get_ticket_or_404, login_required, roles_required, scope_of
 from ..extensions import db
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Category, Department, Role
+from ..models import Category, Department, Role, Ticket
 from ..models.replies import CannedReply, DeliveryState, Reply, ReplyDelivery, ReplyState
+from ..outbox.problems import problem
 from ..refusals import flash_refusal
 from ..tickets.views import card, form_errors, safe_next
 from . import forms, outbox, services
@@ -52,7 +54,8 @@ STATE_LABELS = {**{s.value: _l(s.label) for s in ReplyState}, **{s.value: _l(s.l
 @bp.app_context_processor
 def _panel_helpers() -> dict[str, Any]:
     return {"reply_panel": load_panel, "reply_state_label": lambda v: str(STATE_LABELS.get(v, v)),
-            "reply_summary": services.summary_state,
+            "reply_summary": services.summary_state, "reply_preview": services.preview,
+            "pending_approvals": services.pending_approvals, "outbox_problem": problem,
             "reply_forms": {"compose": forms.ComposeForm, "approve": forms.ApproveForm,
                             "send_back": forms.SendBackForm, "confirm": forms.ConfirmForm,
                             "resend": forms.ResendForm, "empty": forms.EmptyForm}}
@@ -88,7 +91,7 @@ def compose(ticket_id: int) -> ResponseReturnValue:
     if reply.state == ReplyState.PENDING_APPROVAL.value:
         flash(_("The answer waits for an operator's approval."), "success")
     else:
-        flash(_("The answer is on its way to the resident."), "success")
+        flash(services.outcome(reply), "success")
     return _back(ticket_id)
 
 
@@ -106,8 +109,8 @@ def _reply_in_scope(reply_id: int) -> Reply:
     return reply
 
 
-def _act_on_reply(reply: Reply, form: FlaskForm, apply: Callable[[], object], success: str, *,
-                  enqueue: bool = False) -> ResponseReturnValue:
+def _act_on_reply(reply: Reply, form: FlaskForm, apply: Callable[[], object], success: str | Callable[[], str],
+                  *, enqueue: bool = False) -> ResponseReturnValue:
     """Validate ``form``, run ``apply`` and commit once; a refusal is flashed, never a 500.
     Deliveries are queued to go out after the commit."""
     if not form.validate_on_submit():
@@ -121,7 +124,7 @@ def _act_on_reply(reply: Reply, form: FlaskForm, apply: Callable[[], object], su
     if enqueue:
         enqueue_deliveries_after_commit(services.to_enqueue(reply))
     db.session.commit()
-    flash(success, "success")
+    flash(success() if callable(success) else success, "success")
     return _back(reply.ticket_id)
 
 
@@ -140,7 +143,7 @@ def approve(reply_id: int) -> ResponseReturnValue:
     reply = _reply_in_scope(reply_id)
     form = forms.ApproveForm()
     return _act_on_reply(reply, form, lambda: services.approve(reply, current_user, form.text.data),
-                         _("Approved: the answer is on its way."), enqueue=True)
+                         lambda: services.outcome(reply), enqueue=True)
 
 
 @bp.post("/replies/<int:reply_id>/send-back")
@@ -164,11 +167,19 @@ def revise(reply_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/replies/outbox")
-@roles_required(Role.OPERATOR, Role.ADMIN)
+@roles_required(Role.OPERATOR, Role.ADMIN, Role.DEPARTMENT_HEAD)
 def attention() -> ResponseReturnValue:
-    """Rows a person must look at: unknown outcome, failed, and OK's to post by hand."""
-    rows = db.session.scalars(db.select(ReplyDelivery).where(ReplyDelivery.state.in_(
-        [DeliveryState.UNKNOWN.value, DeliveryState.FAILED.value, DeliveryState.MANUAL.value]))
+    """Rows a person must look at: unknown outcome, failed, and OK's to post by hand. A
+    department head sees the rows of the department's own tickets (both the incident and
+    the thread posted to must be theirs, as on the card)."""
+    incident, thread = aliased(Ticket), aliased(Ticket)
+    rows = db.session.scalars(
+        db.select(ReplyDelivery)
+        .join(Reply, Reply.id == ReplyDelivery.reply_id)
+        .join(incident, incident.id == Reply.ticket_id).join(thread, thread.id == ReplyDelivery.ticket_id)
+        .where(ReplyDelivery.state.in_(
+            [DeliveryState.UNKNOWN.value, DeliveryState.FAILED.value, DeliveryState.MANUAL.value]),
+            scope_of(current_user, incident), scope_of(current_user, thread))
         .order_by(ReplyDelivery.state.desc(), ReplyDelivery.id)).all()
     return render_template("replies/outbox.html", rows=rows)
 

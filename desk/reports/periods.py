@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-PRESETS = ("week", "month", "quarter", "year")
-DEFAULT_PRESET = "month"
+PRESETS = ("30d", "week", "month", "quarter", "year")
+#: the last 30 days: "this month" on the 2nd would cover two days
+DEFAULT_PRESET = "30d"
 MAX_DAYS = 366 * 5  # a bound so that a typo cannot ask for ten thousand buckets
 
 
@@ -58,8 +59,10 @@ def add_months(day: date, months: int) -> date:
 
 
 def preset_period(preset: str, today: date) -> Period:
-    """The current week / month / quarter / year up to and including today."""
-    if preset == "week":
+    """The last 30 days, or the current week / month / quarter / year, up to and including today."""
+    if preset == "30d":
+        start = today - timedelta(days=29)
+    elif preset == "week":
         start = week_start(today)
     elif preset == "month":
         start = month_start(today)

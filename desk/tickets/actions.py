@@ -99,8 +99,16 @@ def do_spam(ticket: Ticket, form: FlaskForm, user: User) -> str:
     return _("Ticket #%(id)s marked as spam.", id=ticket.id)
 
 
+def undo(ticket: Ticket, user: User) -> None:
+    """Back to new: from spam or "not an appeal", or out of a merge."""
+    if ticket.status == S.MERGED.value:
+        services.unmerge(ticket, user)
+    else:
+        change_status(ticket, S.NEW, user)
+
+
 def do_undo(ticket: Ticket, form: FlaskForm, user: User) -> str:
-    change_status(ticket, S.NEW, user)
+    undo(ticket, user)
     return _("Ticket #%(id)s is back in the queue as new.", id=ticket.id)
 
 
@@ -300,7 +308,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            bulk=Bulk(_set_status(S.SPAM), lambda n, target: _("%(num)s marked as spam", num=n))),
     # Undo a triage decision: back to new from a status that is no longer open.
     Action("undo", _l("Undo: back to new"), forms.ActionForm, do_undo, STAFF,
-           lambda s: not s.is_open and S.NEW in s.next_statuses),
+           lambda s: not s.is_open and S.NEW in s.next_statuses,
+           bulk=Bulk(lambda t, r, u: undo(t, u), lambda n, target: _("%(num)s back in the queue as new", num=n))),
     Action("close", _l("Close"), forms.ActionForm, do_close, STAFF, _moves_to(S.CLOSED), style="primary",
            confirm=_l("Close the ticket? It cannot be reopened.")),
     Action("department", _l("Re-route"), forms.DepartmentForm, do_department, STAFF, _routable,
@@ -318,6 +327,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            lambda s: (s, S.NEW) in REASON_REQUIRED, slot="field", field="reason", attrs={"rows": 2, "required": True}),
     Action("merge", _l("Merge"), forms.MergeForm, do_merge, STAFF, _routable,
            slot="field", field="target_id", attrs={"min": 1, "required": True},
+           confirm=_l("Merge this ticket into the one with the number given? Its resident will get the incident's "
+                      "answers; \"Undo\" on this ticket separates it again."),
            bulk=Bulk(_bulk_merge, lambda n, target: _("%(num)s merged into #%(target)s", num=n, target=target),
                      check=_bulk_check_merge, needs_target=True)),
     # The public status page (desk.status_page): a new link, the old one stops working.

@@ -38,6 +38,8 @@ class CardData:
     threads: list[Ticket] = field(default_factory=list)
     reaction: Deadline | None = None
     resolution: Deadline | None = None
+    #: the messages of the tickets merged into this one that the user may see, by ticket
+    merged_messages: dict[int, list[Message]] = field(default_factory=dict)
     #: what a web-form or Open311 appeal carries beyond its text, and the resident's e-mails
     submission: Submission | None = None
     contacts: list[ResidentContact] = field(default_factory=list)
@@ -84,15 +86,29 @@ def load_card(ticket_id: int, user: User) -> CardData:
     merged_in, author_tickets = _related(ticket, user)
     now = utcnow()
     submission, contacts = _direct(ticket)
+    visible_merged = [t for t in merged_in if can_see_ticket(user, t)]
     return CardData(
         ticket=ticket,
-        merged_in=[t for t in merged_in if can_see_ticket(user, t)],
+        merged_in=visible_merged,
+        merged_messages=_messages_of(visible_merged),
         author_tickets=author_tickets,
         threads=[ticket, *merged_in],
         reaction=deadline(ticket.reaction_due_at, ticket.first_reply_at, ticket.is_open, now),
         resolution=deadline(ticket.resolution_due_at, ticket.resolved_at, ticket.is_open, now),
         submission=submission, contacts=contacts,
     )
+
+
+def _messages_of(tickets: list[Ticket]) -> dict[int, list[Message]]:
+    """The messages of merged tickets, in one query (none when nothing is merged in)."""
+    if not tickets:
+        return {}
+    out: dict[int, list[Message]] = {t.id: [] for t in tickets}
+    for message in db.session.scalars(db.select(Message).where(Message.ticket_id.in_(list(out)))
+                                      .order_by(Message.sent_at, Message.id)):
+        if message.ticket_id is not None:
+            out[message.ticket_id].append(message)
+    return out
 
 
 def _direct(ticket: Ticket) -> tuple[Submission | None, list[ResidentContact]]:

@@ -141,6 +141,20 @@ def merge_root(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def unmerge(ticket: Ticket, actor: User | None) -> None:
+    """Undo a merge: the ticket is its own incident again, back in the queue as new.
+    Tickets that were merged into it earlier stay with the incident (they moved there)."""
+    if ticket.status != S.MERGED.value or ticket.merged_into_id is None:
+        raise TicketError(_l("this ticket is not merged"))
+    root = ticket.merged_into
+    ticket.merged_into_id = None
+    change_status(ticket, S.NEW, actor)
+    record_event(ticket, actor, "unmerge", field="merged_into_id", old=root.id if root else None, new=None)
+    if root is not None:
+        record_event(root, actor, "unmerge_out", new=ticket.id)
+    db.session.flush()
+
+
 def merge(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
     """Merge ``source`` into ``target`` (one incident reported by several residents).
 

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..models import Role, Ticket
 from ..refusals import flash_refusal
+from ..undo import offer_undo, take_undo
 from . import actions, forms
 from . import card as card_data
 from .bulk import BulkRequest, apply_bulk, summary
@@ -111,11 +112,22 @@ def act(ticket_id: int, action: str) -> ResponseReturnValue:
         flash_refusal(exc)
         return back
     flash(message, "success")
+    if action in UNDOABLE:
+        offer_undo(_("Changed your mind?"), url_for(".act", ticket_id=ticket.id, action="undo"))
     if not can_see_ticket(current_user, ticket):
         # A head who returned the ticket to triage (or moved it) no longer sees it: land
         # on their inbox with the confirmation, not on a 404.
         return redirect(url_for("inbox.inbox") if current_user.has_role(Role.DEPARTMENT_HEAD) else "/")
     return back
+
+
+#: actions easy to get wrong: the next page offers to undo them
+UNDOABLE = frozenset({"spam", "not_appeal", "merge"})
+
+
+@bp.app_template_global("take_undo")
+def _take_undo() -> dict[str, Any] | None:
+    return take_undo()
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -153,4 +165,7 @@ def bulk() -> ResponseReturnValue:
         flash_refusal(exc)
         return back
     flash(summary(bulk_request, result), "success" if result.done and not result.skipped else "info")
+    if bulk_request.action in UNDOABLE and result.done:
+        offer_undo(_("Changed your mind?"), url_for(".bulk"), action="undo", ticket_ids=result.done,
+                   next=safe_next(request.form.get("next"), url_for("triage.queue")))
     return back
