@@ -6,7 +6,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale, get_translations, gettext
+from flask_babel import format_datetime, format_decimal, get_locale, get_translations, gettext
 
 from . import labels
 
@@ -85,6 +85,26 @@ def install_cached_gettext(app: Flask) -> None:
     )
 
 
+def day(value: object) -> str:
+    """A calendar date as people here write it: 03.11.2026."""
+    return _NUMERIC_PATTERNS["dd.MM.yyyy"](value) if value is not None else "—"
+
+
+def thousands(value: object) -> str:
+    """A count with the locale's digit grouping (Russian: 336 500 with a narrow space);
+    anything that is not a number (a duration already written out) is shown as it is."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return format_decimal(value, format="#,##0")
+
+
+def share(value: int | float | None) -> str:
+    """A percentage as the locale writes it, one decimal at most (Russian: 5,7 %)."""
+    return "—" if value is None else f"{format_decimal(value, format='#,##0.#')}\xa0%"
+
+
 def init_templates(app: Flask) -> None:
     from .errors import init_errors
     from .links import init_links
@@ -94,6 +114,9 @@ def init_templates(app: Flask) -> None:
     install_cached_gettext(app)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["duration"] = duration_short
+    app.jinja_env.filters["thousands"] = thousands
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["share"] = share
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["label"] = labels.label
     app.jinja_env.globals["resolved_labels"] = labels.resolved

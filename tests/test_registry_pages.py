@@ -142,7 +142,7 @@ def test_growth_page_figures_and_chart(make, login_as, growth_city):
     a1, a2, a3 = growth_city
     manager_client = login_as(make.user("manager"))
     html = manager_client.get("/registry/growth?days=7").get_data(as_text=True)
-    assert "+80" in _row(html, "data-direction", "housing") and "53.3 %" in _row(html, "data-direction", "housing")
+    assert "+80" in _row(html, "data-direction", "housing") and "53,3" in _row(html, "data-direction", "housing")
     assert "+60" in _row(html, "data-account", a1.id)
     assert 'data-test="growth-chart"' in html and "<polyline" in html
     one = manager_client.get(f"/registry/growth?days=7&account={a2.id}").get_data(as_text=True)

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date, format_decimal, get_locale, pgettext
+from flask_babel import format_date, get_locale, pgettext
 from flask_babel import gettext as _
 
-from ..templating import duration_short
+from ..templating import duration_short, share, thousands
 from .services import OpenFigures, Row
 
 
 def count_appeals(n: int) -> str:
-    number = format_decimal(n, format="#,##0")
+    number = thousands(n)
     locale = get_locale()
     category = locale.plural_form(n) if locale is not None else ("one" if n == 1 else "other")
     if category == "one":
         return str(pgettext("one", "%(num)s appeal", num=number))
     return str(pgettext(category, "%(num)s appeals", num=number))
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{format_decimal(value, format='#,##0.#')}\xa0%"
 
 
 def month_name(day: date) -> str:
@@ -45,14 +41,14 @@ def sentences(figures: OpenFigures, row: Row | None = None) -> list[str]:
                  start=format_date(start, "d MMMM yyyy"), end=format_date(end, "d MMMM yyyy"),
                  appeals=count_appeals(row.received))]
     if row.answered_share is not None:
-        out.append(_("It answered %(share)s of them publicly within a day.", share=percent(row.answered_share)))
+        out.append(_("It answered %(share)s of them publicly within a day.", share=share(row.answered_share)))
     if row.median_first_answer_seconds is not None:
         out.append(_("Half of the first public answers came within %(time)s.",
                      time=duration_short(row.median_first_answer_seconds)))
     if row.resolved_share is not None:
         out.append(_("%(share)s of the appeals were resolved within the deadline.",
-                     share=percent(row.resolved_share)))
+                     share=share(row.resolved_share)))
     if row is figures.total:
         out.append(_("Open now: %(appeals)s, of them for more than a week: %(old)s.",
-                     appeals=count_appeals(figures.open_now), old=format_decimal(figures.open_old, format="#,##0")))
+                     appeals=count_appeals(figures.open_now), old=thousands(figures.open_old)))
     return out

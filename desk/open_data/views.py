@@ -27,6 +27,7 @@ from ..reports.labels import AGE_LABELS
 from ..reports.periods import Period, local_today
 from ..security import FRAMEABLE_CSP
 from ..spreadsheets import safe_cell
+from ..templating import share
 from . import summary
 from .charts import hbar_chart
 from .services import OpenFigures, Row, default_period, figures, month_period, selectable_months
@@ -76,7 +77,7 @@ def _slice_name(kind: str, row: Row) -> str:
 
 def _charts(figs: OpenFigures) -> dict:
     def shares(kind: str, rows: list[Row]):
-        return hbar_chart([(_slice_name(kind, r), r.answered_share, summary.percent(r.answered_share))
+        return hbar_chart([(_slice_name(kind, r), r.answered_share, share(r.answered_share))
                            for r in rows], maximum=100)
 
     return {
@@ -94,7 +95,7 @@ def page():
     today = local_today(utcnow(), city_tz())
     body = render_template("open_data/page.html", figs=figs, month=month, charts=_charts(figs),
                            summary=summary.sentences(figs), months=selectable_months(today),
-                           slice_name=_slice_name, percent=summary.percent,
+                           slice_name=_slice_name, percent=share,
                            format_month=lambda iso: summary.month_name(date.fromisoformat(iso)))
     return _conditional(Response(body, mimetype="text/html"), figs, "page", per_language=True)
 
@@ -104,7 +105,7 @@ def widget():
     figs, _month = _figures()
     latest = figs.latest_month
     body = render_template("open_data/widget.html", figs=figs, latest=latest, chart=_month_chart(figs),
-                           summary=summary.sentences(figs, latest) if latest else [], percent=summary.percent)
+                           summary=summary.sentences(figs, latest) if latest else [], percent=share)
     response = _conditional(Response(body, mimetype="text/html"), figs, "widget", per_language=True)
     response.headers["Content-Security-Policy"] = FRAMEABLE_CSP
     response.headers["X-Frame-Options"] = "ALLOWALL"  # see desk/registry/views.py

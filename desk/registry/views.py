@@ -7,7 +7,6 @@ direction and the embeddable widget. Managers and administrators: ``/registry/gr
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -37,12 +36,6 @@ QR_MAX_AGE = 3600
 def _filters() -> tuple[str | None, str | None]:
     return (clean_filter(request.args.get("network"), NETWORKS),
             clean_filter(request.args.get("direction"), DIRECTIONS))
-
-
-@bp.app_template_filter("thousands")
-def thousands(value: int | float | None) -> str:
-    """A count with the locale's digit grouping (Russian: 336 500)."""
-    return "—" if value is None else format_decimal(value, format="#,##0")
 
 
 @bp.app_template_global("delivery_state_label")
