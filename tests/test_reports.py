@@ -294,6 +294,27 @@ def test_drill_down_xlsx_reads_back(client, login_as, week, manager):
     assert phone[8] == "'+7 900 000-00-00 -1"
     first = next(r for r in rows[1:] if r[0] == week["tickets"][4].id)
     assert first[1] == datetime(2025, 3, 3, 0, 10)  # city time, not UTC
+    assert {r[15] for r in rows[1:]} <= {"Да", "Нет"}  # "deadline missed" in words
+
+
+def test_xlsx_has_a_frozen_filtered_header_fitting_columns_and_links(client, login_as, week, manager):
+    login_as(manager)
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/reports/tickets.xlsx?{WEEK}&metric=total").get_data()))
+    sheet = book.active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:Q")
+    assert sheet["A1"].font.b
+    assert 10 <= sheet.column_dimensions["I"].width <= 62  # the subject: as wide as it needs, within reason
+    link = sheet.cell(row=2, column=17)
+    assert link.hyperlink is not None and link.hyperlink.target == link.value
+
+
+def test_csv_for_russian_excel_uses_semicolons(client, login_as, week, manager):
+    login_as(manager)
+    response = client.get(f"/reports/export.excel.csv?{WEEK}")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and text.startswith("\ufeff")
+    assert "Возраст;Открытых обращений" in text
+    assert 'data-test="export-csv-excel"' in client.get(f"/reports/?{WEEK}").get_data(as_text=True)
 
 
 def test_report_exports_carry_the_same_figures(client, login_as, week, manager):

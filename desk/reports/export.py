@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from flask import Response, stream_with_context
 
+from ..i18n import gettext as _
 from ..spreadsheets import new_workbook, safe_cell
 
 CSV_FLUSH_ROWS = 500
@@ -53,11 +54,12 @@ def _disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def csv_chunks(tables: Sequence[Table]) -> Iterator[str]:
+def csv_chunks(tables: Sequence[Table], delimiter: str = ",") -> Iterator[str]:
     """The tables one after another (a blank line and the title between them when
-    there are several), with a BOM so that Excel reads UTF-8."""
+    there are several), with a BOM so that Excel reads UTF-8. Russian Excel expects
+    ``;`` between cells (its list separator; the comma is the decimal mark)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     buffer.write("\ufeff")
     for index, table in enumerate(tables):
         if len(tables) > 1:
@@ -74,39 +76,66 @@ def csv_chunks(tables: Sequence[Table]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def csv_response(tables: Sequence[Table], filename: str) -> Response:
-    return Response(stream_with_context(csv_chunks(tables)), mimetype="text/csv",
+def csv_response(tables: Sequence[Table], filename: str, delimiter: str = ",") -> Response:
+    return Response(stream_with_context(csv_chunks(tables, delimiter)), mimetype="text/csv",
                     headers={"Content-Disposition": _disposition(filename)},
                     content_type="text/csv; charset=utf-8")
 
 
+#: characters of width per column at most (a long subject wraps in the cell instead)
+MAX_WIDTH = 60
+DATE_WIDTH = 16
+
+
 def write_xlsx(path: str, tables: Sequence[Table]) -> None:
+    """Each table on its sheet: a bold frozen header with an autofilter, columns as wide
+    as what they hold, dates as dates, yes/no as words, links clickable."""
     workbook = new_workbook(path, constant_memory=True, tmpdir=os.path.dirname(path))
     try:
-        bold = workbook.add_format({"bold": True})
-        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        formats = {"header": workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "bottom": 1}),
+                   "when": workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"}),
+                   "link": workbook.add_format({"font_color": "blue", "underline": 1})}
+        yes, no = _("Yes"), _("No")
         for table in tables:
             sheet = workbook.add_worksheet(_sheet_name(table.title))
+            widths = [len(str(h)) + 2 for h in table.headers]
             for col, header in enumerate(table.headers):
-                sheet.write_string(0, col, safe_cell(str(header)), bold)
+                sheet.write_string(0, col, safe_cell(str(header)), formats["header"])
+            last = 0
             for row_index, row in enumerate(table.rows, 1):
+                last = row_index
                 for col, value in enumerate(row):
-                    _write(sheet, row_index, col, value, when)
+                    shown = _write(sheet, row_index, col, value, formats, yes, no)
+                    if col < len(widths):
+                        widths[col] = max(widths[col], min(shown, MAX_WIDTH))
+            sheet.freeze_panes(1, 0)
+            if table.headers:
+                sheet.autofilter(0, 0, max(last, 1), len(table.headers) - 1)
+            for col, width in enumerate(widths):
+                sheet.set_column(col, col, width + 1)
     finally:
         workbook.close()
 
 
-def _write(sheet, row: int, col: int, value, when) -> None:
+def _write(sheet, row: int, col: int, value, formats, yes: str, no: str) -> int:
+    """Write one cell; returns how wide it shows (characters)."""
     if value is None:
-        return
+        return 0
     if isinstance(value, datetime):
-        sheet.write_datetime(row, col, value, when)
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value)
-    elif isinstance(value, (int, float)):
+        sheet.write_datetime(row, col, value, formats["when"])
+        return DATE_WIDTH
+    if isinstance(value, bool):
+        sheet.write_string(row, col, yes if value else no)
+        return len(yes if value else no)
+    if isinstance(value, (int, float)):
         sheet.write_number(row, col, value)
-    else:
-        sheet.write_string(row, col, safe_cell(str(value)))
+        return len(str(value))
+    text = str(value)
+    if text.startswith(("https://", "http://")) and len(text) < 2000:
+        sheet.write_url(row, col, text, formats["link"], string=text)
+        return len(text)
+    sheet.write_string(row, col, safe_cell(text))
+    return len(text)
 
 
 def _sheet_name(title: str) -> str:

@@ -22,14 +22,17 @@ from .tables import report_tables, ticket_table
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = (Role.MANAGER, Role.ADMIN)
-FORMATS = ("csv", "xlsx")
+#: ``csv`` is the plain one (commas); ``excel.csv`` is for Russian Excel (semicolons)
+FORMATS = ("csv", "xlsx", "excel.csv")
 
 
 def _export(tables, stem: str, fmt: str):
     if fmt not in FORMATS:
         abort(404)
     filename = f"{stem}-{local_today(utcnow(), city_tz()).isoformat()}.{fmt}"
-    return csv_response(tables, filename) if fmt == "csv" else xlsx_response(tables, filename)
+    if fmt == "xlsx":
+        return xlsx_response(tables, filename)
+    return csv_response(tables, filename, delimiter=";" if fmt == "excel.csv" else ",")
 
 
 @bp.route("/")
