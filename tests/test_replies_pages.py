@@ -190,6 +190,37 @@ def test_admin_manages_canned_replies(make, login_as, client):
     assert item.is_active is False
 
 
+def test_a_head_manages_the_departments_canned_replies_only(make, login_as, client):
+    ticket, head = routed(make, approval=False)
+    other = make.department("Дороги")
+    city_wide = CannedReply(title="Спасибо", body="Спасибо, {name}!")
+    foreign = CannedReply(title="Чужой", body="Дороги отремонтируют", department_id=other.id)
+    db.session.add_all([city_wide, foreign])
+    db.session.commit()
+    login_as(head)
+    card = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'data-test="manage-canned"' in card  # reachable from where they write
+    page = client.get("/replies/canned").get_data(as_text=True)
+    assert "Спасибо" in page and "общегородской" in page and "Чужой" not in page
+    assert f'<option value="{other.id}"' not in page  # a head writes for the own department only
+    post(client, "/replies/canned", {"title": "Сроки", "body": "Починим до {department}", "department_id":
+                                     str(ticket.department_id), "category_id": ""}, "/replies/canned")
+    mine = db.session.scalars(db.select(CannedReply).where(CannedReply.title == "Сроки")).one()
+    post(client, f"/replies/canned/{mine.id}", {"title": "Сроки ремонта", "body": "Починим за 3 дня",
+                                                "department_id": str(ticket.department_id), "category_id": ""},
+         f"/replies/canned/{mine.id}")
+    db.session.refresh(mine)
+    assert (mine.title, mine.body) == ("Сроки ремонта", "Починим за 3 дня")
+    # another department's reply, or a city-wide one: not theirs to change
+    for item in (foreign, city_wide):
+        assert client.get(f"/replies/canned/{item.id}").status_code == 404
+        assert post(client, f"/replies/canned/{item.id}/toggle", {}, "/replies/canned").status_code == 404
+    forged = post(client, "/replies/canned", {"title": "X", "body": "Y", "department_id": str(other.id),
+                                              "category_id": ""}, "/replies/canned")
+    assert forged.status_code == 200 and not db.session.scalars(
+        db.select(CannedReply).where(CannedReply.title == "X")).all()
+
+
 def test_api_posts_and_lists_replies_with_their_state(make, client):
     ticket, head = routed(make, approval=True)
     token, plain = ApiToken.issue(head, "t")

@@ -231,39 +231,87 @@ def delivery_action(delivery_id: int, action: str) -> ResponseReturnValue:
     return _back(ticket_id)
 
 
-# --- canned replies (administrators) -----------------------------------------------------------
+# --- canned replies (everyone who writes answers) ---------------------------------------------
+# Administrators and operators manage every canned reply; a department head manages the
+# department's own and sees the city-wide ones (read-only).
 
 
-def _canned_form() -> forms.CannedForm:
-    form = forms.CannedForm()
+def _may_manage(item: CannedReply) -> bool:
+    if current_user.has_role(Role.ADMIN, Role.OPERATOR):
+        return True
+    return item.department_id is not None and item.department_id == current_user.department_id
+
+
+def _canned_form(item: CannedReply | None = None) -> forms.CannedForm:
+    form = forms.CannedForm(obj=item)
     none = [("", "—")]
-    form.department_id.choices = none + [(str(d.id), d.name) for d in db.session.scalars(
-        db.select(Department).where(Department.is_active.is_(True)).order_by(Department.name))]
-    form.category_id.choices = none + [(str(c.id), c.name) for c in db.session.scalars(
+    departments = db.select(Department).where(Department.is_active.is_(True)).order_by(Department.name)
+    if current_user.has_role(Role.DEPARTMENT_HEAD):
+        departments = departments.where(Department.id == current_user.department_id)
+        none = []  # a head's replies are the department's
+    form.department_id.choices = none + [(str(d.id), d.name) for d in db.session.scalars(departments)]
+    form.category_id.choices = [("", "—")] + [(str(c.id), c.name) for c in db.session.scalars(
         db.select(Category).where(Category.is_active.is_(True)).order_by(Category.name))]
     return form
 
 
+def _visible_canned() -> list[CannedReply]:
+    query = db.select(CannedReply).order_by(CannedReply.is_active.desc(), CannedReply.title)
+    if current_user.has_role(Role.DEPARTMENT_HEAD):
+        query = query.where(db.or_(CannedReply.department_id == current_user.department_id,
+                                   CannedReply.department_id.is_(None)))
+    return list(db.session.scalars(query))
+
+
+def _save_canned(form: forms.CannedForm, item: CannedReply) -> None:
+    item.title, item.body = form.title.data.strip(), form.body.data.strip()
+    item.department_id, item.category_id = form.department_id.data, form.category_id.data
+
+
 @bp.route("/replies/canned", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(*services.WRITERS)
 def canned() -> ResponseReturnValue:
     form = _canned_form()
     if request.method == "POST":
         if form.validate_on_submit():
-            db.session.add(CannedReply(title=form.title.data.strip(), body=form.body.data.strip(),
-                                       department_id=form.department_id.data, category_id=form.category_id.data))
+            item = CannedReply()
+            _save_canned(form, item)
+            db.session.add(item)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".canned"))
         flash(form_errors(form), "error")
-    items = db.session.scalars(db.select(CannedReply).order_by(CannedReply.is_active.desc(), CannedReply.title)).all()
-    return render_template("replies/canned.html", form=form, items=items, toggle_form=forms.EmptyForm())
+    return render_template("replies/canned.html", form=form, items=_visible_canned(),
+                           toggle_form=forms.EmptyForm(), may_manage=_may_manage, editing=None)
+
+
+def _manageable_or_404(canned_id: int) -> CannedReply:
+    item = db.session.get(CannedReply, canned_id) if 0 < canned_id < 2**31 else None
+    if item is None or not _may_manage(item):
+        abort(404)
+    return item
+
+
+@bp.route("/replies/canned/<int:canned_id>", methods=["GET", "POST"])
+@roles_required(*services.WRITERS)
+def edit_canned(canned_id: int) -> ResponseReturnValue:
+    item = _manageable_or_404(canned_id)
+    form = _canned_form(item)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            _save_canned(form, item)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".canned"))
+        flash(form_errors(form), "error")
+    return render_template("replies/canned.html", form=form, items=_visible_canned(),
+                           toggle_form=forms.EmptyForm(), may_manage=_may_manage, editing=item)
 
 
 @bp.post("/replies/canned/<int:canned_id>/toggle")
-@roles_required(Role.ADMIN)
+@roles_required(*services.WRITERS)
 def toggle_canned(canned_id: int) -> ResponseReturnValue:
-    item = db.session.get(CannedReply, canned_id) or abort(404)
+    item = _manageable_or_404(canned_id)
     if forms.EmptyForm().validate_on_submit():
         item.is_active = not item.is_active
         db.session.commit()
