@@ -10,7 +10,6 @@ messages. The service only flushes; the command commits.
 """
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterable
@@ -25,6 +24,8 @@ from .links import http_url
 from .models import Account, Department, Direction
 from .networks import SPECS, spec_for
 from .refusals import DeskError, Message, render
+from .tabular import empty as _empty
+from .tabular import read_rows as _read_rows
 
 NETWORKS = tuple(SPECS)
 TOP_FIELDS = {"platform", "name", "direction", "department", "link", "is_active"}
@@ -58,64 +59,13 @@ class RowResult:
         return f"row {self.row}: {self.status} {self.platform} account '{self.name}'"
 
 
+def read_rows(path: str | Path) -> list[tuple[int, dict]]:
+    """The file's rows (see :func:`desk.tabular.read_rows`); JSON may wrap them in ``accounts``."""
+    return _read_rows(path, list_key="accounts")
+
+
 def is_secret(key: str) -> bool:
     return "token" in key or "secret" in key or key in {"confirmation_code", "password"}
-
-
-# --- reading files -------------------------------------------------------------------
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def unflatten(flat: dict) -> dict:
-    """``{"telegram.bot_token": "x"}`` → ``{"telegram": {"bot_token": "x"}}``; empty cells dropped."""
-    row: dict = {}
-    for key, value in flat.items():
-        if key is None or _empty(value):
-            continue
-        key = str(key).strip()
-        if "." in key:
-            section, name = key.split(".", 1)
-            row.setdefault(section.strip(), {})[name.strip()] = value
-        else:
-            row[key] = value.strip() if isinstance(value, str) else value
-    return row
-
-
-def read_rows(path: str | Path) -> list[tuple[int, dict]]:
-    """(row number as a person sees it in the file, row as nested dict)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        if isinstance(data, dict):
-            data = data.get("accounts", [])
-        if not isinstance(data, list):
-            raise ValueError("the JSON file must hold a list of accounts")
-        return [(i, item if isinstance(item, dict) else {"__invalid__": item}) for i, item in enumerate(data, 1)]
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = fh.readline()
-            fh.seek(0)
-            # Excel in a Russian locale saves with ";": take the separator the header uses most.
-            delimiter = max(",;\t", key=header.count)
-            reader = csv.DictReader(fh, delimiter=delimiter)
-            return [(reader.line_num, unflatten(r)) for r in reader if any(not _empty(v) for v in r.values())]
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        columns = [str(h).strip() if h is not None else None for h in next(rows, [])]
-        out = []
-        for number, values in enumerate(rows, 2):
-            if all(_empty(v) for v in values):
-                continue
-            out.append((number, unflatten(dict(zip(columns, values, strict=False)))))
-        return out
-    raise ValueError(f"unknown file type {suffix or '(none)'}: use .json, .csv or .xlsx")
 
 
 # --- validation ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "desk.sla.cli",
     "desk.collect_cli",
     "desk.accounts_cli",
+    "desk.org_cli",
     "desk.registry.cli",
     "desk.open311.cli",
 ]

@@ -71,6 +71,8 @@ class CategoryForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     direction = SelectField(_l("Direction"), choices=[])
     default_department = SelectField(_l("Default department"), coerce=int, choices=[])
+    keywords = StringField(_l("Keywords"), validators=[Length(max=2000)],
+                           description=_l("Words residents use for this problem, separated by commas"))
     is_active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args, **kwargs):

@@ -16,6 +16,7 @@ from ..auth.sessions import end_all_sessions
 from ..extensions import db
 from ..models import Account, ApiToken, Category, Department, Direction, Role, User, utcnow
 from ..networks import SPECS, spec_for
+from ..org_import import parse_keywords
 from ..refusals import DeskError, Message
 
 
@@ -127,7 +128,8 @@ def save_department(dept: Department | None, name: str, answers_need_approval: b
 
 
 def save_category(cat: Category | None, name: str, direction: str | None,
-                  default_department: Department | None, is_active: bool = True) -> Category:
+                  default_department: Department | None, is_active: bool = True,
+                  keywords: str | None = None) -> Category:
     """Create (``cat`` None) or update a category."""
     name = _unique_name(Category, name, cat.id if cat else None)
     if direction and direction not in Direction.values():
@@ -139,6 +141,8 @@ def save_category(cat: Category | None, name: str, direction: str | None,
     cat.direction = direction or None
     cat.default_department = default_department
     cat.is_active = bool(is_active)
+    if keywords is not None:
+        cat.keywords = parse_keywords(keywords) or []
     db.session.flush()
     return cat
 

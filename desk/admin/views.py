@@ -202,7 +202,7 @@ def department_edit(dept_id: int):
 
 def _save_category(form: CategoryForm, cat: Category | None, message):
     return _save(form, services.save_category, cat, form.name.data, form.direction.data or None,
-                 department_of(form.default_department), form.is_active.data,
+                 department_of(form.default_department), form.is_active.data, form.keywords.data or "",
                  message=message, endpoint="admin.categories")
 
 
@@ -223,6 +223,7 @@ def category_edit(cat_id: int):
     if request.method == "GET":
         form.direction.data = cat.direction or ""
         form.default_department.data = cat.default_department_id or NONE
+        form.keywords.data = ", ".join(cat.keywords or [])
     elif done := _save_category(form, cat, lambda _c: _("Changes saved.")):
         return done
     return render_template("admin/category_form.html", form=form, category=cat), _status()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model
@@ -44,6 +44,8 @@ class Category(Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     direction: Mapped[str | None] = mapped_column(String(32))
     default_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    #: words residents use for this problem ("батарея", "отопление"): the triage's prior on day one
+    keywords: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
