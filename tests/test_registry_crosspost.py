@@ -74,11 +74,30 @@ def states(announcement_id: int) -> dict[str, str]:
     return dict(rows)
 
 
-def compose(client, **fields):
+def compose(client, confirmed: bool = True, **fields):
+    """Fill the form; ``confirmed``: press "publish" on the preview too (the first send only shows it)."""
     token = csrf_from(client.get("/registry/crosspost").get_data(as_text=True))
     data = {"text": TEXT, "direction": "housing", "networks": ["telegram", "vk", "max"], "csrf_token": token,
             **fields}
+    if confirmed:
+        data["confirmed"] = "1"
     return client.post("/registry/crosspost", data=data)
+
+
+def test_the_first_send_is_a_preview_naming_the_accounts_that_cannot_publish(make, login_as, fakes, accounts):
+    broken = make.account("vk", "housing", name="ЖКХ без токена", settings={"group_id": 77})
+    client = login_as(make.user("manager"))
+    response = compose(client, confirmed=False)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-test="crosspost-preview"' in html
+    assert db.session.scalars(db.select(Announcement)).all() == []  # nothing sent yet
+    assert f'data-account="{broken.id}" data-ready="no"' in html and "не задан ключ «user_token»" in html
+    assert f'data-account="{accounts["tg"].id}" data-ready="yes"' in html
+    assert 'data-test="confirm-publish"' in html
+    response = compose(client)  # "publish" on the preview
+    announcement = db.session.scalars(db.select(Announcement)).one()
+    assert broken.id not in {d.account_id for d in announcement.deliveries}  # left out, said so
+    assert response.status_code == 302
 
 
 def test_composed_once_published_once_per_account(make, login_as, fakes, accounts):
@@ -192,3 +211,18 @@ def test_crossposting_is_for_managers_and_admins(client, make, login_as):
     assert client.get("/registry/crosspost").status_code == 302
     login_as(make.user("operator"))
     assert client.get("/registry/crosspost").status_code == 403
+
+
+def test_resend_all_failed_queues_every_failed_delivery(make, login_as, fakes, accounts):
+    client = login_as(make.user("manager"))
+    compose(client)
+    announcement = db.session.scalars(db.select(Announcement)).one()
+    for delivery in announcement.deliveries[:2]:
+        delivery.state, delivery.last_error = "failed", "VK error 15: access denied"
+    db.session.commit()
+    page = client.get(f"/registry/crosspost/{announcement.id}").get_data(as_text=True)
+    assert 'data-test="resend-failed"' in page and "(2)" in page
+    client.post(f"/registry/crosspost/{announcement.id}/resend-failed", data={"csrf_token": csrf_from(page)})
+    db.session.expire_all()
+    assert sorted(d.state for d in db.session.get(Announcement, announcement.id).deliveries) == \
+        ["queued", "queued", "queued"]

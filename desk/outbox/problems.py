@@ -26,10 +26,14 @@ def problem(row: Any) -> str | None:
         return _("The network did not take it yet; the desk will try again by itself.")
     if state == "unknown":
         return _("The network did not confirm the post: check the thread, then mark it posted or send it again.")
+    return explain(error, getattr(row, "error_code", None))
+
+
+def explain(error: str, code: Any = None) -> str:
+    """A refusal (the words of the network or of the desk's client) for people."""
     if (missing := _NO_CREDENTIAL.search(error)) is not None:
         return _("The account has no %(credential)s: an administrator adds it on the account's page, then send "
                  "it again.", credential=missing.group(1))
-    code = getattr(row, "error_code", None)
     if (gave_up := _GAVE_UP.search(error)) is not None:
         return _("The network kept failing (%(attempts)s attempts): send it again later.",
                  attempts=gave_up.group(1))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
@@ -50,6 +51,37 @@ def target_accounts(direction: str | None, networks: list[str]) -> list[Account]
     if direction:
         query = query.where(Account.direction == direction)
     return list(db.session.scalars(query.order_by(Account.direction, Account.name, Account.platform)).all())
+
+
+def readiness(accounts: list[Account], config: Mapping[str, Any]) -> dict[int, str | None]:
+    """Per account, why publishing there would fail before any call (no token, no channel
+    id), or None when it is ready. The publisher itself answers: it checks what it needs
+    before the network call it returns."""
+    out: dict[int, str | None] = {}
+    for account in accounts:
+        publisher = PUBLISHERS.get(account.platform)
+        if publisher is None:
+            out[account.id] = "the network has no publishing method"
+            continue
+        stub = SimpleNamespace(account=account, platform=account.platform, outbox_key="preview",
+                               announcement=SimpleNamespace(text=""))
+        try:
+            publisher(cast("AnnouncementDelivery", stub), config)  # it reads only these before its call
+        except (PermanentError, ValueError, KeyError) as exc:
+            out[account.id] = getattr(exc, "description", None) or str(exc)
+        else:
+            out[account.id] = None
+    return out
+
+
+def resend_failed(announcement: Announcement) -> int:
+    """Queue every failed delivery of the announcement again; returns how many."""
+    count = 0
+    for delivery in announcement.deliveries:
+        if delivery.state == D.FAILED.value:
+            resend(delivery)
+            count += 1
+    return count
 
 
 def too_long_for(text: str, accounts: list[Account]) -> dict[str, int]:

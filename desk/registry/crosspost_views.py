@@ -2,7 +2,7 @@
 compose, list, and the status of each account's delivery."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,21 +22,47 @@ STAFF = (Role.MANAGER, Role.ADMIN)
 @roles_required(*STAFF)
 def crosspost_compose():
     form = CrosspostForm()
+    preview = None
     if form.validate_on_submit():
         accounts = crosspost.target_accounts(form.direction.data or None, form.networks.data)
-        try:
-            announcement = crosspost.create_announcement(form.text.data, accounts, current_user,
-                                                         form.publish_at_utc())
-        except crosspost.CrosspostError as exc:
-            db.session.rollback()
-            form.text.errors.append(str(exc))
+        ready = crosspost.readiness(accounts, current_app.config)
+        if form.confirmed.data != "1":
+            # First the preview: the text as it will go out, and which accounts cannot take it.
+            preview = [(account, ready[account.id]) for account in accounts]
+            form.confirmed.data = "1"
         else:
-            crosspost.enqueue_announcement_after_commit(announcement)
-            db.session.commit()
-            flash(_("The announcement is queued for %(n)s accounts.", n=len(announcement.deliveries)), "success")
-            return redirect(url_for("registry.crosspost_status", announcement_id=announcement.id))
+            try:
+                announcement = crosspost.create_announcement(
+                    form.text.data, [a for a in accounts if ready[a.id] is None], current_user,
+                    form.publish_at_utc())
+            except crosspost.CrosspostError as exc:
+                db.session.rollback()
+                form.text.errors.append(str(exc))
+            else:
+                crosspost.enqueue_announcement_after_commit(announcement)
+                db.session.commit()
+                skipped = sum(problem is not None for problem in ready.values())
+                flash(_("The announcement is queued for %(n)s accounts.", n=len(announcement.deliveries))
+                      + (" " + _("%(n)s accounts were left out: they cannot publish yet.", n=skipped)
+                         if skipped else ""), "success")
+                return redirect(url_for("registry.crosspost_status", announcement_id=announcement.id))
     return render_template("registry/crosspost.html", form=form, announcements=crosspost.recent_announcements(),
-                           state_counts=crosspost.state_counts)
+                           state_counts=crosspost.state_counts, preview=preview)
+
+
+@bp.post("/registry/crosspost/<int:announcement_id>/resend-failed")
+@roles_required(*STAFF)
+def crosspost_resend_failed(announcement_id: int):
+    announcement = db.session.get(Announcement, announcement_id) or abort(404)
+    if not DeliveryActionForm().validate_on_submit():
+        abort(400)
+    ids = [d.id for d in announcement.deliveries if d.state == crosspost.D.FAILED.value]
+    count = crosspost.resend_failed(announcement)
+    for delivery_id in ids:
+        crosspost.enqueue_delivery_after_commit(delivery_id)
+    db.session.commit()
+    flash(_("%(n)s failed deliveries are queued again.", n=count), "success")
+    return redirect(url_for("registry.crosspost_status", announcement_id=announcement.id))
 
 
 @bp.get("/registry/crosspost/<int:announcement_id>")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -25,6 +25,8 @@ class CrosspostForm(FlaskForm):
                                    widget=ListWidget(prefix_label=False), validators=[DataRequired()])
     publish_at = DateTimeLocalField(_l("Publish at (city time; empty: now)"), format="%Y-%m-%dT%H:%M",
                                     validators=[Optional()])
+    #: set by the preview's "publish" button: the first send only shows what would happen
+    confirmed = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

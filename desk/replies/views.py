@@ -20,7 +20,7 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import Category, Department, Role, Ticket
 from ..models.replies import CannedReply, DeliveryState, Reply, ReplyDelivery, ReplyState
-from ..outbox.problems import problem
+from ..outbox.problems import explain, problem
 from ..refusals import flash_refusal
 from ..tickets.views import card, form_errors, safe_next
 from . import forms, outbox, services
@@ -55,7 +55,7 @@ STATE_LABELS = {**{s.value: _l(s.label) for s in ReplyState}, **{s.value: _l(s.l
 def _panel_helpers() -> dict[str, Any]:
     return {"reply_panel": load_panel, "reply_state_label": lambda v: str(STATE_LABELS.get(v, v)),
             "reply_summary": services.summary_state, "reply_preview": services.preview,
-            "pending_approvals": services.pending_approvals, "outbox_problem": problem,
+            "pending_approvals": services.pending_approvals, "outbox_problem": problem, "explain_problem": explain,
             "reply_forms": {"compose": forms.ComposeForm, "approve": forms.ApproveForm,
                             "send_back": forms.SendBackForm, "confirm": forms.ConfirmForm,
                             "resend": forms.ResendForm, "empty": forms.EmptyForm}}
