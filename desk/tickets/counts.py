@@ -19,6 +19,7 @@ from ..auth.scope import STAFF_WITH_ALL_TICKETS, ticket_scope
 from ..extensions import db
 from ..models import Department, Role, Ticket, TicketStatus, User, utcnow
 from ..queue import get_redis
+from .queries import QueueFilters
 
 CACHE_SECONDS = 15
 CACHE_PREFIX = "desk:lists:"
@@ -63,6 +64,15 @@ def status_counts(user: User) -> dict[str, int]:
         return {status: count for status, count in rows}
 
     return cached(f"status:{scope_key(user)}", compute)
+
+
+def search_counts(user: User, q: str) -> dict[str, int]:
+    """How many tickets ``user`` may see in each status among those the search ``q`` finds
+    (the status tabs follow the search; not cached: every search is its own)."""
+    where = QueueFilters(q=q).conditions()
+    rows = db.session.execute(
+        db.select(Ticket.status, db.func.count()).where(ticket_scope(user), *where).group_by(Ticket.status))
+    return {status: count for status, count in rows}
 
 
 def department_counts() -> list[dict[str, Any]]:

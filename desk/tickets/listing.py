@@ -15,7 +15,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Category, Department, Ticket, User, utcnow
 from . import lookups
-from .counts import status_counts
+from .counts import search_counts, status_counts
 from .queries import FilterError, QueueFilters, queue_page
 
 
@@ -78,7 +78,7 @@ def list_context(user: User, args: Mapping[str, Any], *, default_status: Sequenc
     now = utcnow()
     tz = ZoneInfo(current_app.config["DESK_TIMEZONE"])
     rows = page.rows if page else []
-    counts = status_counts(user)
+    counts = search_counts(user, filters.q) if filters.q else status_counts(user)
     return {
         "filters": filters,
         "errors": errors,

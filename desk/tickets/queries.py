@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..refusals import DeskError
 from ..web_input import DB_INT_MAX, parse_id
-from .search import search_condition
+from .search import search_condition, ticket_number
 
 SORTS = ("newest", "deadline")
 MAX_LIMIT = 200
@@ -187,9 +187,16 @@ class QueueFilters:
             conds.append(Ticket.status.in_(TicketStatus.open_values()))
         if self.unassigned:
             conds.append(Ticket.assignee_id.is_(None))
-        if self.q:
-            conds.append(search_condition(self.q))
-        return conds
+        if not self.q:
+            return conds
+        number, exact = ticket_number(self.q)
+        if exact:  # "#123": that ticket, in whatever status, whatever the other filters
+            return [Ticket.id == number]
+        words = search_condition(self.q, with_number=False)
+        if number is None:
+            return [*conds, words]
+        # A bare number is a house number or a ticket's: the ticket is found in any status.
+        return [db.or_(db.and_(*conds, words) if conds else words, Ticket.id == number)]
 
 
 # --- cursor -----------------------------------------------------------------------------

@@ -7,13 +7,17 @@ bound parameter) so that the planner can match the index.
 
 SQLite: an FTS5 external-content table ``tickets_fts`` kept in sync by triggers, created
 right after the ``tickets`` table (``after_create``). Its ``unicode61`` tokenizer folds
-Cyrillic case, which ``LIKE``/``lower()`` in SQLite do not. A database created by
+Cyrillic case, which ``LIKE``/``lower()`` in SQLite do not. Each query word is cut to its
+Snowball stem, the algorithm of PostgreSQL's ``russian`` configuration, and matched as a
+prefix: "отопления" finds "отопление", "фонарей" finds "фонари", on both databases. A database created by
 migrations without these objects falls back to ``LIKE`` until :func:`install_sqlite_fts`
 is run (``SQLITE_FTS_DDL`` is what a migration executes).
 """
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, event, text
@@ -46,6 +50,8 @@ SQLITE_FTS_DDL = [
 
 RARE_CAP = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
+_CYRILLIC = re.compile(r"[а-яё]")
+_STEMMER_LOCK = threading.Lock()
 _fts_ready: dict[int, bool] = {}
 
 
@@ -93,22 +99,55 @@ def _pg_rare_matches(cond: TextClause) -> list[int] | None:
 
 
 def _fts5_query(q: str) -> str:
-    # Every word as a quoted prefix term: no FTS syntax from users, "ям" finds "ямы".
-    return " ".join(f'"{w}"*' for w in _WORD.findall(q))
+    # Every word's stem as a quoted prefix term: no FTS syntax from users; "ямы" and "ям"
+    # find "яма", "отопления" finds "отопление".
+    return " ".join(f'"{_stem(w)}"*' for w in _WORD.findall(q))
 
 
-def search_condition(q: str) -> ColumnElement[bool] | TextClause:
-    """A WHERE condition matching tickets whose subject or author contains ``q``.
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    word = word.lower()
+    if not _CYRILLIC.search(word):
+        return word
+    with _STEMMER_LOCK:  # a Snowball stemmer keeps its word in itself: one thread at a time
+        stem = _russian().stemWord(word) or word
+    # Snowball writes ё as е; the index keeps ё (unicode61 folds no Cyrillic): the word's
+    # own letters, cut to the stem's length.
+    if word.replace("ё", "е").startswith(stem):
+        return word[:len(stem)]
+    return stem
 
-    ``#123`` (or a bare number) also finds the ticket with that id.
+
+@lru_cache(maxsize=1)
+def _russian() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("russian")
+
+
+def ticket_number(q: str) -> tuple[int | None, bool]:
+    """The ticket number ``q`` may name, and whether it can only be that (``#123``) rather
+    than also words to search (``123``, a house number too)."""
+    q = q.strip()
+    number = parse_id(q.lstrip("#"))
+    return number, number is not None and q.startswith("#")
+
+
+def search_condition(q: str, with_number: bool = True) -> ColumnElement[bool] | TextClause:
+    """A WHERE condition matching tickets whose subject or author contains ``q``'s words
+    (in any of their forms).
+
+    ``#123`` (or, with ``with_number``, a bare number) also finds the ticket with that id.
     """
     q = q.strip()
     by_id = None
-    number = parse_id(q.lstrip("#"))
+    number, exact = ticket_number(q)
     if number is not None:
         by_id = Ticket.id == number
-        if q.startswith("#"):
+        if exact:
             return by_id
+        if not with_number:
+            by_id = None
 
     # The PostgreSQL match stays literal SQL (see PG_SEARCH_VECTOR), hence the TextClause.
     cond: ColumnElement[bool] | TextClause
