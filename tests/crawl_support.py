@@ -95,6 +95,7 @@ ALLOWED_WORDS = {
     "api", "qr", "ru", "en", "id", "url", "http", "https", "json", "openapi", "sla", "utc",
     "excel", "callback", "webhook", "bot", "token", "e-mail", "email", "rq", "redis",
     "asia/yakutsk", "pdf", "html", "iframe",
+    "flask",  # a command an administrator runs ("flask departments import ФАЙЛ")
 }
 _LATIN_WORD = re.compile(r"^[A-Za-z][A-Za-z'’-]*$")
 _STRIP = "\"'«»()[].,:;!?…—–·|*"  # not braces: "{name}" is a placeholder, not a word
