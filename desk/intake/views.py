@@ -53,28 +53,25 @@ def _page(contact: ResidentContact, status: int = 200) -> Response:
     return response
 
 
-def _set(contact: ResidentContact, subscribed: bool) -> None:
+def _subscribe(token: str, subscribed: bool) -> BaseResponse:
+    """Set the letters of the token's contact on or off and say so; an unknown token: 404."""
+    contact = _contact(token)
+    if contact is None:
+        return not_found()
     if contact.subscribed != subscribed:
         contact.subscribed = subscribed
         contact.unsubscribed_at = None if subscribed else utcnow()
         db.session.commit()
+    return _page(contact)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @sessionless
 def unsubscribe(token: str) -> BaseResponse:
-    contact = _contact(token)
-    if contact is None:
-        return not_found()
-    _set(contact, False)
-    return _page(contact)
+    return _subscribe(token, False)
 
 
 @bp.post("/unsubscribe/<token>/resubscribe")
 @sessionless
 def resubscribe(token: str) -> BaseResponse:
-    contact = _contact(token)
-    if contact is None:
-        return not_found()
-    _set(contact, True)
-    return _page(contact)
+    return _subscribe(token, True)

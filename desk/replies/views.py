@@ -263,26 +263,27 @@ def _visible_canned() -> list[CannedReply]:
     return list(db.session.scalars(query))
 
 
-def _save_canned(form: forms.CannedForm, item: CannedReply) -> None:
-    item.title, item.body = form.title.data.strip(), form.body.data.strip()
-    item.department_id, item.category_id = form.department_id.data, form.category_id.data
-
-
-@bp.route("/replies/canned", methods=["GET", "POST"])
-@roles_required(*services.WRITERS)
-def canned() -> ResponseReturnValue:
-    form = _canned_form()
+def _canned_page(editing: CannedReply | None) -> ResponseReturnValue:
+    """The list with the editor: a new canned reply (``editing`` None) or that one."""
+    form = _canned_form(editing)
     if request.method == "POST":
         if form.validate_on_submit():
-            item = CannedReply()
-            _save_canned(form, item)
+            item = editing or CannedReply()
+            item.title, item.body = form.title.data.strip(), form.body.data.strip()
+            item.department_id, item.category_id = form.department_id.data, form.category_id.data
             db.session.add(item)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".canned"))
         flash(form_errors(form), "error")
     return render_template("replies/canned.html", form=form, items=_visible_canned(),
-                           toggle_form=forms.EmptyForm(), may_manage=_may_manage, editing=None)
+                           toggle_form=forms.EmptyForm(), may_manage=_may_manage, editing=editing)
+
+
+@bp.route("/replies/canned", methods=["GET", "POST"])
+@roles_required(*services.WRITERS)
+def canned() -> ResponseReturnValue:
+    return _canned_page(None)
 
 
 def _manageable_or_404(canned_id: int) -> CannedReply:
@@ -295,17 +296,7 @@ def _manageable_or_404(canned_id: int) -> CannedReply:
 @bp.route("/replies/canned/<int:canned_id>", methods=["GET", "POST"])
 @roles_required(*services.WRITERS)
 def edit_canned(canned_id: int) -> ResponseReturnValue:
-    item = _manageable_or_404(canned_id)
-    form = _canned_form(item)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            _save_canned(form, item)
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".canned"))
-        flash(form_errors(form), "error")
-    return render_template("replies/canned.html", form=form, items=_visible_canned(),
-                           toggle_form=forms.EmptyForm(), may_manage=_may_manage, editing=item)
+    return _canned_page(_manageable_or_404(canned_id))
 
 
 @bp.post("/replies/canned/<int:canned_id>/toggle")
